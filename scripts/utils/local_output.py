@@ -32,7 +32,7 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 
@@ -72,20 +72,27 @@ def write_table(
     directory: Path,
     table: str,
     fmt: str,
-    make_chunk: Callable[[int, int], pl.DataFrame],
-    rows: int,
+    chunks: Iterable[Callable[[], pl.DataFrame]],
     schema: dict[str, pl.DataType],
 ) -> dict:
-    """Write ``rows`` rows produced by ``make_chunk(first_row, n)`` as one table, atomically.
+    """Write one table from its chunks, atomically, and return its rows, file name and bytes.
 
-    ``make_chunk`` is called once per chunk of at most CHUNK_ROWS rows, lazily, so only one or
-    two chunks are in memory at a time. ``schema`` is the table's Polars schema (the generator's
-    contract); Polars checks every chunk against it.
+    ``chunks`` are zero-argument functions, each returning the next slice of the table (build
+    them with ``functools.partial(make_table, start, n)`` over ``chunk_bounds``). They are called
+    lazily, in order, so only a chunk or two is in memory at a time; a chunk may hold any number
+    of rows (line items per transaction chunk, say). ``schema`` is the table's Polars schema
+    (the generator's copy of its contract); every chunk is checked against it.
     """
     final = table_path(directory, table, fmt)
     temporary = final.with_name(f".{final.name}.tmp-{os.getpid()}")
     _remove(temporary)
-    bounds = chunk_bounds(rows)
+    heights: list[int] = []
+
+    def counted(make_chunk: Callable[[], pl.DataFrame]) -> pl.DataFrame:
+        frame = make_chunk()
+        heights.append(frame.height)
+        return frame
+
     try:
         if fmt == "delta":
             import pyarrow as pa
@@ -94,13 +101,14 @@ def write_table(
             arrow_schema = pl.DataFrame(schema=schema).to_arrow().schema
             batches = (
                 batch
-                for start, n in bounds
-                for batch in make_chunk(start, n).to_arrow().cast(arrow_schema).to_batches()
+                for make_chunk in chunks
+                for batch in counted(make_chunk).to_arrow().cast(arrow_schema).to_batches()
             )
             write_deltalake(temporary, pa.RecordBatchReader.from_batches(arrow_schema, batches))
         else:
             frame = pl.concat(
-                [pl.defer(partial(make_chunk, start, n), schema=schema) for start, n in bounds]
+                [pl.defer(partial(counted, make_chunk), schema=schema) for make_chunk in chunks]
+                or [pl.LazyFrame(schema=schema)]
             )
             if fmt == "parquet":
                 frame.sink_parquet(temporary, compression="zstd")
@@ -123,7 +131,7 @@ def write_table(
     except BaseException:
         _remove(temporary)
         raise
-    return {"rows": rows, "path": final.name, "bytes": _path_bytes(final)}
+    return {"rows": sum(heights), "path": final.name, "bytes": _path_bytes(final)}
 
 
 def write_manifest(directory: Path, manifest: dict) -> Path:
@@ -234,7 +242,8 @@ def _demo(argv: list[str] | None = None) -> None:
         rng = np.random.default_rng([42, start])
         return pl.DataFrame({"id": np.arange(start, start + n), "value": rng.random(n)}, schema=schema)
 
-    result = timed("demo", lambda: write_table(directory, "demo", args.format, make_chunk, 10, schema))
+    chunks = [partial(make_chunk, start, n) for start, n in chunk_bounds(10)]
+    result = timed("demo", lambda: write_table(directory, "demo", args.format, chunks, schema))
     write_manifest(directory, {"tables": {"demo": result}, "versions": library_versions()})
     print(json.dumps(result))
 

@@ -17,6 +17,9 @@ from conftest import SCRIPTS
 # Pattern file -> the scripts that copy pieces of it.
 PATTERNS = {
     "utils/local_output.py": sorted((SCRIPTS / "generators" / "polars").glob("*.py")),
+    # Retail, healthcare and financial copy the linked US places; checking every generator also
+    # catches one that starts copying them later.
+    "utils/us_places.py": sorted((SCRIPTS / "generators" / "polars").glob("*.py")),
 }
 
 

@@ -1,0 +1,933 @@
+# /// script
+# requires-python = ">=3.11"
+# dependencies = [
+#   "polars>=2.1,<2.2",
+#   "numpy>=2.4,<2.5",
+#   "mimesis>=22.2,<22.3",
+#   "pyarrow>=17",
+#   "deltalake>=1.1,<2",
+# ]
+# ///
+"""Manufacturing (Tier 1): a machine shop's asset registry, its sensor history and work orders.
+
+Tables (parent before child):
+
+- ``equipment``: one row per machine (``--rows``, default 100): type (CNC mill, lathe, machining
+  center, grinder, drill press, band saw; weighted), manufacturer and model from a per-run
+  catalogue (so they agree with the type), zone and production line (agree), install date
+  2012-2023, criticality and status.
+- ``sensor_data``: readings of six sensors every ``--sample-seconds`` (600) from
+  2024-01-01 00:00 UTC, ``--readings-per-equipment`` (2,016 = two weeks) per machine, or
+  ``--sensor-rows`` in total spread evenly. Sensors, predictive-maintenance style (cf. AI4I 2020):
+  A air temperature K (daily cycle), B process temperature K (air + a per-type rise),
+  C rotational speed rpm, D torque Nm (falls as speed rises), E tool wear min (saw-tooth, reset at
+  each tool change), F vibration mm/s RMS (rises with tool wear). ``--anomaly-rate`` (0.05) of the
+  rows are flagged ``is_anomaly``, exactly (rounded to a whole row): episodes of 12 consecutive
+  readings on one machine, each with a failure mode that bends the readings visibly (overheating,
+  bearing wear, overstrain, power fluctuation, tool wear, a stuck sensor block, a dropout).
+- ``maintenance_records``: ``--maintenance`` work orders (default 2 per machine) inside the sensor
+  window. Corrective orders are opened 5-60 minutes after an anomaly episode ends on that machine
+  and carry its failure mode; Gamma downtime and cost by work-order type; weighted priorities.
+
+Example: ``uv run scripts/generators/polars/manufacturing.py --rows 500 --anomaly-rate 0.03``.
+In a notebook: paste the file, then ``main(["--rows", "200", "--output", "/Volumes/c/s/v/mfg"])``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+INDUSTRY = "manufacturing"
+GENERATOR = "scripts/generators/polars/manufacturing.py"
+
+# --- Sizes and windows --------------------------------------------------------------------------
+
+DEFAULT_EQUIPMENT = 100
+# Two weeks of 10-minute readings: enough for daily cycles, tool changes and anomaly episodes to
+# show, small enough (201,600 rows at the default 100 machines) for a laptop demo in seconds.
+DEFAULT_SAMPLE_SECONDS = 600
+DEFAULT_READINGS_PER_EQUIPMENT = 14 * 24 * 6
+# Work orders per machine over the sensor window: roughly a preventive visit plus the odd repair.
+MAINTENANCE_PER_EQUIPMENT = 2
+# Readings start at the first instant of the project's default event window and must end inside
+# it (2024 is a leap year: 366 days), so a seed means the same data next year.
+WINDOW_START = datetime(2024, 1, 1, tzinfo=UTC)
+WINDOW_END = datetime(2025, 1, 1, tzinfo=UTC)
+WINDOW_SECONDS = int((WINDOW_END - WINDOW_START).total_seconds())
+WINDOW_START_US = int(WINDOW_START.timestamp()) * 1_000_000
+# Every machine was commissioned before the readings begin, so no reading predates its install.
+INSTALL_FIRST = date(2012, 1, 1)
+INSTALL_LAST = date(2023, 12, 31)
+EPOCH = date(1970, 1, 1)
+
+# One random stream per table (plus the per-machine profile and the anomaly layout), so a table's
+# values do not change when another table's code does.
+EQUIPMENT_SALT = 101
+SENSOR_SALT = 102
+MAINTENANCE_SALT = 103
+PROFILE_SALT = 104
+TOOL_PHASE_SALT = 105
+ANOMALY_SALT = 106
+STUCK_SALT = 107
+POOL_SALT = 108
+
+# --- Equipment types and their operating points (output units) ----------------------------------
+# Speeds and torques are spindle/motor operating points of small machine tools; AI4I 2020 (a mill)
+# runs 1,540 +- 180 rpm at 40 +- 10 Nm. Tool life is the cutting time after which the tool (wheel,
+# blade, bit) is changed; AI4I changes tools at 200-240 min. Vibration is RMS velocity, inside
+# ISO 10816 zone A/B (< 2.8 mm/s for medium machines) when healthy.
+EQUIPMENT_TYPES = {
+    #                       weight code  rpm mean, sd  torque mean, sd  process rise K  vibration mean, sd  tool life min
+    "CNC Mill":         dict(weight=30, code="VM", rpm=(1500, 90), torque=(40.0, 5.0), rise=10.0, vibration=(2.2, 0.35), tool_life=240),
+    "CNC Lathe":        dict(weight=25, code="TL", rpm=(2000, 120), torque=(30.0, 4.0), rise=9.0, vibration=(1.8, 0.30), tool_life=200),
+    "Machining Center": dict(weight=15, code="MC", rpm=(3000, 150), torque=(22.0, 3.0), rise=11.0, vibration=(1.6, 0.25), tool_life=180),
+    "Grinder":          dict(weight=10, code="SG", rpm=(3600, 100), torque=(12.0, 1.5), rise=14.0, vibration=(1.1, 0.20), tool_life=300),
+    "Drill Press":      dict(weight=12, code="DP", rpm=(900, 60), torque=(50.0, 6.0), rise=8.0, vibration=(2.6, 0.40), tool_life=150),
+    "Band Saw":         dict(weight=8, code="BS", rpm=(1450, 50), torque=(35.0, 4.0), rise=7.0, vibration=(3.0, 0.45), tool_life=480),
+}  # fmt: skip
+TYPE_NAMES = list(EQUIPMENT_TYPES)
+TYPE_WEIGHTS = [spec["weight"] for spec in EQUIPMENT_TYPES.values()]
+RPM_MEAN, RPM_SD = (np.array([spec["rpm"][i] for spec in EQUIPMENT_TYPES.values()], float) for i in (0, 1))
+TORQUE_MEAN, TORQUE_SD = (np.array([spec["torque"][i] for spec in EQUIPMENT_TYPES.values()]) for i in (0, 1))
+PROCESS_RISE = np.array([spec["rise"] for spec in EQUIPMENT_TYPES.values()])
+VIBRATION_MEAN, VIBRATION_SD = (np.array([spec["vibration"][i] for spec in EQUIPMENT_TYPES.values()]) for i in (0, 1))
+TOOL_LIFE = np.array([spec["tool_life"] for spec in EQUIPMENT_TYPES.values()], float)
+
+# Shop-floor air: 25 degC on average, 1.5 K warmer mid-afternoon (peak 15:00 UTC) than at night,
+# plus 0.5 K of sensor noise. Its sd is sqrt(1.5**2 / 2 + 0.5**2) = 1.173 K over whole days.
+AIR_MEAN_K = 298.15
+AIR_DAILY_AMPLITUDE_K = 1.5
+AIR_PEAK_HOUR = 15
+AIR_NOISE_K = 0.5
+AIR_SD_K = math.sqrt(AIR_DAILY_AMPLITUDE_K**2 / 2 + AIR_NOISE_K**2)
+# Process temperature follows the air 1:1 (as in AI4I) plus the type's rise and its own noise.
+PROCESS_NOISE_K = 0.8
+PROCESS_SD_K = math.sqrt(AIR_SD_K**2 + PROCESS_NOISE_K**2)
+# Within a type, torque falls as speed rises (constant-power cutting): correlation -0.85, the
+# order AI4I shows (-0.88). Vibration rises with tool wear: correlation +0.30.
+SPEED_TORQUE_CORRELATION = -0.85
+WEAR_VIBRATION_CORRELATION = 0.30
+
+# --- Anomalies ---------------------------------------------------------------------------------
+# An anomaly is an episode of consecutive readings on one machine (two hours at 10-minute
+# sampling); the number of flagged rows is exactly round(rate * rows). Each episode has one failure
+# mode; weights are shares of episodes. AI4I's failure modes are tool wear, heat dissipation,
+# power, overstrain and random failures; bearing wear and sensor faults are the classic extras.
+EPISODE_READINGS = 12
+FAILURE_MODES = {
+    # mode               weight  what the readings do during the episode (f = 1/12 .. 12/12)
+    "Overheating": 20,         # process temperature +8 K rising to +25 K (heat dissipation)
+    "Bearing wear": 20,        # vibration x3 rising to x5 (ISO 10816 zone C/D)
+    "Overstrain": 15,          # torque x1.8, speed x0.9
+    "Power fluctuation": 15,   # speed alternates +35% / -35% reading to reading
+    "Tool wear": 15,           # tool wear past the tool's life (+10 to +60 min), vibration x1.5-2.5
+    "Sensor stuck": 10,        # all six sensors frozen at one plausible value for the episode
+    "Sensor dropout": 5,       # all six sensors null
+}  # fmt: skip
+MODE_NAMES = list(FAILURE_MODES)
+(OVERHEATING, BEARING, OVERSTRAIN, POWER, TOOL_WEAR, STUCK, DROPOUT) = range(len(MODE_NAMES))
+
+# --- Equipment registry attributes --------------------------------------------------------------
+ZONES = {  # zone -> its production lines (drawn together so they agree)
+    "Zone A": ["Line A1", "Line A2", "Line A3", "Line A4"],
+    "Zone B": ["Line B1", "Line B2", "Line B3", "Line B4"],
+    "Zone C": ["Line C1", "Line C2", "Line C3"],
+    "Zone D": ["Line D1", "Line D2", "Line D3"],
+    "Zone E": ["Line E1", "Line E2"],
+}
+LINE_ZONE = [(line, zone) for zone, lines in ZONES.items() for line in lines]
+CRITICALITY = {"High": 20, "Medium": 50, "Low": 30}  # ABC criticality: how much a stop costs
+EQUIPMENT_STATUS = {"Running": 78, "Idle": 12, "Under Maintenance": 7, "Offline": 3}
+MODELS_PER_TYPE = 4  # catalogue entries per type: a shop buys a few models from a few vendors
+MANUFACTURER_COUNT = 10
+MANUFACTURER_SUFFIXES = ["Machine Works", "Machine Tools", "Precision", "Industries", "Engineering", "Automation"]
+
+# --- Work orders --------------------------------------------------------------------------------
+# Downtime (hours) and cost (USD) are Gamma by work-order type: mean = shape * scale.
+WORK_ORDER_TYPES = {
+    "Preventive": dict(weight=45, downtime=(2.0, 1.0), cost=(2.0, 250.0)),
+    "Corrective": dict(weight=25, downtime=(2.0, 3.0), cost=(2.0, 1500.0)),
+    "Predictive": dict(weight=20, downtime=(2.0, 0.75), cost=(2.0, 400.0)),
+    "Inspection": dict(weight=10, downtime=(2.0, 0.25), cost=(3.0, 50.0)),
+}
+WO_NAMES = list(WORK_ORDER_TYPES)
+CORRECTIVE = WO_NAMES.index("Corrective")
+PREDICTIVE = WO_NAMES.index("Predictive")
+DOWNTIME_SHAPE, DOWNTIME_SCALE = (np.array([s["downtime"][i] for s in WORK_ORDER_TYPES.values()]) for i in (0, 1))
+COST_SHAPE, COST_SCALE = (np.array([s["cost"][i] for s in WORK_ORDER_TYPES.values()]) for i in (0, 1))
+PRIORITIES = {"Low": 25, "Medium": 40, "High": 25, "Critical": 10}
+# A corrective order is raised between 5 and 60 minutes after the episode's last reading.
+RESPONSE_MINUTES = (5, 60)
+TECHNICIANS_PER_EQUIPMENT = 0.1  # one technician per ten machines, at least 5, at most 500
+
+# --- Table schemas (the contracts in assets/schemas/manufacturing_*.json) -----------------------
+UTC_TIMESTAMP = pl.Datetime("us", "UTC")
+EQUIPMENT_SCHEMA = {
+    "equipment_id": pl.String,
+    "type": pl.String,
+    "manufacturer": pl.String,
+    "model": pl.String,
+    "rated_power_kw": pl.Float64,
+    "zone": pl.String,
+    "production_line": pl.String,
+    "install_date": pl.Date,
+    "criticality": pl.String,
+    "status": pl.String,
+}
+SENSOR_SCHEMA = {
+    "equipment_id": pl.String,
+    "timestamp": UTC_TIMESTAMP,
+    "sensor_a": pl.Float64,
+    "sensor_b": pl.Float64,
+    "sensor_c": pl.Float64,
+    "sensor_d": pl.Float64,
+    "sensor_e": pl.Float64,
+    "sensor_f": pl.Float64,
+    "is_anomaly": pl.Boolean,
+    "failure_mode": pl.String,
+}
+MAINTENANCE_SCHEMA = {
+    "work_order_id": pl.String,
+    "equipment_id": pl.String,
+    "type": pl.String,
+    "priority": pl.String,
+    "status": pl.String,
+    "failure_mode": pl.String,
+    "opened_at": UTC_TIMESTAMP,
+    "completed_at": UTC_TIMESTAMP,
+    "downtime_hours": pl.Float64,
+    "cost": pl.Decimal(12, 2),
+    "technician": pl.String,
+}
+# Rough on-disk bytes per row, measured on 1,000-machine runs, for --dry-run's size estimate.
+BYTES_PER_ROW = {
+    "parquet": {"equipment": 15, "sensor_data": 12, "maintenance_records": 30},
+    "csv": {"equipment": 95, "sensor_data": 90, "maintenance_records": 150},
+    "json": {"equipment": 240, "sensor_data": 215, "maintenance_records": 300},
+    "delta": {"equipment": 20, "sensor_data": 10, "maintenance_records": 40},
+}
+
+
+# --- Weighted pools and per-machine hashing -----------------------------------------------------
+
+
+def weighted_pool(weights: list[int]) -> np.ndarray:
+    """Category indices repeated by weight: a uniform draw from it is a weighted draw."""
+    return np.repeat(np.arange(len(weights), dtype=np.int8), weights)
+
+
+TYPE_POOL = weighted_pool(TYPE_WEIGHTS)
+MODE_POOL = weighted_pool(list(FAILURE_MODES.values()))
+CRITICALITY_POOL = weighted_pool(list(CRITICALITY.values()))
+STATUS_POOL = weighted_pool(list(EQUIPMENT_STATUS.values()))
+WO_TYPE_POOL = weighted_pool([s["weight"] for s in WORK_ORDER_TYPES.values()])
+PRIORITY_POOL = weighted_pool(list(PRIORITIES.values()))
+
+
+def stream_key(seed: int, salt: int, words: int = 1) -> np.ndarray:
+    return np.random.SeedSequence([seed, salt]).generate_state(words, np.uint64)
+
+
+def mix64(values: np.ndarray) -> np.ndarray:
+    """SplitMix64 finaliser: a fast, well-mixed uint64 -> uint64 hash (wraps modulo 2**64)."""
+    x = values.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15)
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def hashed_uniform(index: np.ndarray, seed: int, salt: int) -> np.ndarray:
+    """A uniform [0, 1) number per index that depends only on (seed, salt, index).
+
+    Used for what a machine *is* (its type, its tool's phase, an episode's stuck value): the sensor
+    and work-order tables recompute it for the machines in their chunk instead of keeping the
+    equipment table in memory.
+    """
+    return (mix64(index.astype(np.uint64) ^ stream_key(seed, salt)[0]) >> np.uint64(11)) * 2.0**-53
+
+
+def equipment_type_index(equipment: np.ndarray, seed: int) -> np.ndarray:
+    return TYPE_POOL[(hashed_uniform(equipment, seed, PROFILE_SALT) * len(TYPE_POOL)).astype(np.int64)]
+
+
+def equipment_ids(equipment: np.ndarray) -> pl.Series:
+    """Asset tags EQ-000001, EQ-000002, ... for 0-based machine indices."""
+    return "EQ-" + pl.Series("equipment_id", equipment + 1).cast(pl.String).str.zfill(6)
+
+
+def failure_mode_names(mode: np.ndarray) -> pl.Series:
+    """Failure mode codes to names; -1 (no failure) to null."""
+    return pl.Series([*MODE_NAMES, None], dtype=pl.String).gather(np.where(mode >= 0, mode, len(MODE_NAMES)))
+
+
+# --- Anomaly layout: which rows are flagged, decided without looking at other chunks ------------
+
+
+def feistel(values: np.ndarray, keys: np.ndarray, half_bits: int, inverse: bool = False) -> np.ndarray:
+    """A keyed bijection on [0, 4**half_bits): four Feistel rounds with a SplitMix64 round function."""
+    mask = np.uint64((1 << half_bits) - 1)
+    shift = np.uint64(half_bits)
+    left, right = values.astype(np.uint64) >> shift, values.astype(np.uint64) & mask
+    for key in keys[::-1] if inverse else keys:
+        if inverse:
+            left, right = right ^ (mix64(left ^ key) & mask), left
+        else:
+            left, right = right, left ^ (mix64(right ^ key) & mask)
+    return ((left << shift) | right).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class SensorLayout:
+    """Where each sensor row sits (machine, reading) and which rows are anomalous.
+
+    Machine-major order: rows of machine 0 first, in time order. The first ``longer`` machines get
+    ``per_equipment + 1`` readings, the rest ``per_equipment`` (so --sensor-rows N is exact).
+    Each machine's readings are cut into *slots* of ``episode`` consecutive readings (the ragged
+    tail is never a slot). A keyed permutation ranks all slots; the slots ranked below
+    ``full_episodes`` are anomaly episodes, and the slot ranked ``full_episodes`` flags its first
+    ``remainder`` readings: exactly ``anomalies`` rows in all, placed at random, and any chunk can
+    tell its own rows apart with no knowledge of the others.
+    """
+
+    seed: int
+    equipment: int
+    rows: int
+    per_equipment: int
+    longer: int
+    sample_seconds: int
+    anomalies: int
+    episode: int
+    slots_longer: int
+    slots_shorter: int
+    slots: int
+    keys: tuple
+    half_bits: int
+    mode_order: tuple
+
+    @classmethod
+    def plan(cls, seed: int, equipment: int, rows: int, sample_seconds: int, rate: float) -> SensorLayout:
+        per_equipment, longer = divmod(rows, equipment)
+        anomalies = math.floor(rate * rows + 0.5)
+        # Episodes as long as the shortest series allows; if the rate needs more rows than whole
+        # episodes can hold (very high rates with ragged tails), single-reading anomalies.
+        for episode in (max(1, min(EPISODE_READINGS, per_equipment)), 1):
+            slots_longer, slots_shorter = (per_equipment + 1) // episode, per_equipment // episode
+            slots = longer * slots_longer + (equipment - longer) * slots_shorter
+            if anomalies <= slots * episode:
+                break
+        half_bits = max(1, (max(slots - 1, 1).bit_length() + 1) // 2)
+        # Failure modes cycle through a per-seed shuffle of the weighted pool by episode rank, so
+        # every 100 episodes carry the weights exactly and ranks (random slots) hide the cycle.
+        mode_order = np.random.default_rng([seed, ANOMALY_SALT]).permutation(MODE_POOL)
+        return cls(
+            seed, equipment, rows, per_equipment, longer, sample_seconds, anomalies, episode,
+            slots_longer, slots_shorter, slots, tuple(stream_key(seed, ANOMALY_SALT, 4)), half_bits,
+            tuple(int(m) for m in mode_order),
+        )  # fmt: skip
+
+    @property
+    def full_episodes(self) -> int:
+        return self.anomalies // self.episode
+
+    @property
+    def remainder(self) -> int:
+        return self.anomalies % self.episode
+
+    @property
+    def episodes(self) -> int:
+        """Anomaly episodes, counting a final shorter one."""
+        return self.full_episodes + (self.remainder > 0)
+
+    @property
+    def span_seconds(self) -> int:
+        """Seconds from the first reading to one interval after the last."""
+        return (self.per_equipment + (self.longer > 0)) * self.sample_seconds
+
+    def locate(self, row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(machine, reading number) of global sensor rows."""
+        boundary = self.longer * (self.per_equipment + 1)
+        early = row < boundary
+        equipment = np.where(early, row // (self.per_equipment + 1), 0)
+        reading = np.where(early, row % (self.per_equipment + 1), 0)
+        if self.per_equipment:
+            late = row - boundary
+            equipment = np.where(early, equipment, self.longer + late // self.per_equipment)
+            reading = np.where(early, reading, late % self.per_equipment)
+        return equipment, reading
+
+    def slot_of(self, equipment: np.ndarray, reading: np.ndarray) -> np.ndarray:
+        """Global slot number of each reading, or -1 in a machine's ragged tail."""
+        index = reading // self.episode
+        early = equipment < self.longer
+        per_machine = np.where(early, self.slots_longer, self.slots_shorter)
+        first = np.where(
+            early,
+            equipment * self.slots_longer,
+            self.longer * self.slots_longer + (equipment - self.longer) * self.slots_shorter,
+        )
+        return np.where(index < per_machine, first + index, -1)
+
+    def machine_of_slot(self, slot: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(machine, first reading) of global slots."""
+        boundary = self.longer * self.slots_longer
+        early = slot < boundary
+        late = slot - boundary
+        equipment = np.where(early, slot // max(self.slots_longer, 1), self.longer + late // max(self.slots_shorter, 1))
+        index = np.where(early, slot % max(self.slots_longer, 1), late % max(self.slots_shorter, 1))
+        return equipment, index * self.episode
+
+    def rank(self, slot: np.ndarray, inverse: bool = False) -> np.ndarray:
+        """The keyed permutation of slots (cycle-walking keeps it inside 0 .. slots-1)."""
+        keys = np.array(self.keys, dtype=np.uint64)
+        result = feistel(slot, keys, self.half_bits, inverse)
+        outside = result >= self.slots
+        while outside.any():
+            result[outside] = feistel(result[outside], keys, self.half_bits, inverse)
+            outside = result >= self.slots
+        return result
+
+    def episode_mode(self, rank: np.ndarray) -> np.ndarray:
+        return np.array(self.mode_order, dtype=np.int8)[rank % len(self.mode_order)]
+
+
+# --- Value pools (built once per run from Mimesis) ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pools:
+    catalogue: pl.DataFrame  # type, manufacturer, model, rated_power_kw; MODELS_PER_TYPE rows per type
+    technicians: pl.Series
+
+
+def build_pools(seed: int, locale: str, equipment: int) -> Pools:
+    from mimesis import Locale, Person
+
+    person = Person(locale=Locale(locale), seed=seed)
+    # Fictional vendors: the locale's surnames plus an industrial suffix, never a real brand.
+    surnames = sorted(dict.fromkeys(person.last_name() for _ in range(10 * MANUFACTURER_COUNT)))
+    rng = np.random.default_rng([seed, POOL_SALT])
+    picked = rng.choice(len(surnames), min(MANUFACTURER_COUNT, len(surnames)), replace=False)
+    suffixes = rng.integers(0, len(MANUFACTURER_SUFFIXES), len(picked))
+    manufacturers = sorted(f"{surnames[i]} {MANUFACTURER_SUFFIXES[s]}" for i, s in zip(picked, suffixes))
+
+    catalogue = []
+    for type_name, spec in EQUIPMENT_TYPES.items():
+        vendors = rng.choice(len(manufacturers), MODELS_PER_TYPE)
+        series = rng.choice(np.arange(200, 1000, 10), MODELS_PER_TYPE, replace=False)
+        # Rated motor power: the operating point's mechanical power (torque x angular speed) with
+        # 1.5-2.5x headroom, rounded to the half kilowatt motors are sold in.
+        nominal_kw = spec["torque"][0] * spec["rpm"][0] * 2 * math.pi / 60 / 1000
+        ratings = np.round(nominal_kw * rng.uniform(1.5, 2.5, MODELS_PER_TYPE) * 2) / 2
+        for vendor, number, rating in zip(vendors, series, ratings):
+            catalogue.append((type_name, manufacturers[vendor], f"{spec['code']}-{number}", float(rating)))
+
+    crew = max(5, min(500, round(equipment * TECHNICIANS_PER_EQUIPMENT)))
+    names = list(dict.fromkeys(person.full_name() for _ in range(3 * crew)))[:crew]
+    return Pools(
+        catalogue=pl.DataFrame(catalogue, schema=["type", "manufacturer", "model", "rated_power_kw"], orient="row"),
+        technicians=pl.Series("technician", sorted(names)),
+    )
+
+
+# --- Tables -------------------------------------------------------------------------------------
+
+
+def make_equipment(start: int, n: int, seed: int, pools: Pools) -> pl.DataFrame:
+    """Machines start .. start+n-1."""
+    rng = np.random.default_rng([seed, EQUIPMENT_SALT, start])
+    machine = np.arange(start, start + n, dtype=np.int64)
+    type_index = equipment_type_index(machine, seed).astype(np.int64)
+    catalogue_row = type_index * MODELS_PER_TYPE + rng.integers(0, MODELS_PER_TYPE, n)
+    line_row = rng.integers(0, len(LINE_ZONE), n)
+    first, last = (d.toordinal() - EPOCH.toordinal() for d in (INSTALL_FIRST, INSTALL_LAST))
+    install_day = rng.integers(first, last + 1, n)
+    catalogue = pools.catalogue[catalogue_row]
+    return pl.DataFrame(
+        {
+            "equipment_id": equipment_ids(machine),
+            "type": catalogue["type"],
+            "manufacturer": catalogue["manufacturer"],
+            "model": catalogue["model"],
+            "rated_power_kw": catalogue["rated_power_kw"],
+            "zone": pl.Series([zone for _, zone in LINE_ZONE]).gather(line_row),
+            "production_line": pl.Series([line for line, _ in LINE_ZONE]).gather(line_row),
+            "install_date": pl.Series(install_day.astype(np.int32)).cast(pl.Date),
+            "criticality": pl.Series(list(CRITICALITY)).gather(CRITICALITY_POOL[rng.integers(0, len(CRITICALITY_POOL), n)]),
+            "status": pl.Series(list(EQUIPMENT_STATUS)).gather(STATUS_POOL[rng.integers(0, len(STATUS_POOL), n)]),
+        },
+        schema=EQUIPMENT_SCHEMA,
+    )
+
+
+def make_sensor_data(start: int, n: int, layout: SensorLayout) -> pl.DataFrame:
+    """Sensor rows start .. start+n-1 (machine-major, time order within a machine)."""
+    seed = layout.seed
+    rng = np.random.default_rng([seed, SENSOR_SALT, start])
+    row = np.arange(start, start + n, dtype=np.int64)
+    machine, reading = layout.locate(row)
+    kind = equipment_type_index(machine, seed)
+    elapsed = reading * layout.sample_seconds
+    noise = rng.standard_normal((5, n))
+
+    hour_of_day = (elapsed % 86_400) / 3_600
+    air = (
+        AIR_MEAN_K
+        + AIR_DAILY_AMPLITUDE_K * np.cos(2 * np.pi * (hour_of_day - AIR_PEAK_HOUR) / 24)
+        + AIR_NOISE_K * noise[0]
+    )
+    process = air + PROCESS_RISE[kind] + PROCESS_NOISE_K * noise[1]
+    speed = RPM_MEAN[kind] + RPM_SD[kind] * noise[2]
+    rho = SPEED_TORQUE_CORRELATION
+    torque = TORQUE_MEAN[kind] + TORQUE_SD[kind] * (rho * noise[2] + math.sqrt(1 - rho**2) * noise[3])
+    # Tool wear counts cutting minutes since the last tool change: a saw-tooth from a per-machine
+    # phase, uniform over 0 .. tool life across machines and time.
+    life = TOOL_LIFE[kind]
+    phase = hashed_uniform(machine, seed, TOOL_PHASE_SALT)
+    wear = np.mod(phase * life + elapsed / 60, life)
+    wear_z = (wear - life / 2) / (life / math.sqrt(12))
+    rho = WEAR_VIBRATION_CORRELATION
+    vibration = VIBRATION_MEAN[kind] + VIBRATION_SD[kind] * (rho * wear_z + math.sqrt(1 - rho**2) * noise[4])
+
+    mode = np.full(n, -1, dtype=np.int8)
+    if layout.anomalies:
+        slot = layout.slot_of(machine, reading)
+        in_slot = slot >= 0
+        rank = np.full(n, -1, dtype=np.int64)
+        if in_slot.any():
+            # Rank each slot present in this chunk once, then spread it to its readings.
+            lowest, highest = slot[in_slot].min(), slot[in_slot].max()
+            slot_rank = layout.rank(np.arange(lowest, highest + 1, dtype=np.int64))
+            rank[in_slot] = slot_rank[slot[in_slot] - lowest]
+        position = reading % layout.episode
+        flagged = in_slot & (
+            (rank < layout.full_episodes) | ((rank == layout.full_episodes) & (position < layout.remainder))
+        )
+        mode[flagged] = layout.episode_mode(rank[flagged])
+        progress = (position + 1) / layout.episode  # 1/12 .. 1: faults grow through the episode
+
+        process = np.where(mode == OVERHEATING, process + 8 + 17 * progress, process)
+        vibration = np.where(mode == BEARING, vibration * (3 + 2 * progress), vibration)
+        torque = np.where(mode == OVERSTRAIN, torque * 1.8, torque)
+        speed = np.where(mode == OVERSTRAIN, speed * 0.9, speed)
+        swing = np.where(position % 2 == 0, 1.35, 0.65)
+        speed = np.where(mode == POWER, speed * swing, speed)
+        wear = np.where(mode == TOOL_WEAR, life + 10 + 50 * progress, wear)
+        vibration = np.where(mode == TOOL_WEAR, vibration * (1.5 + progress), vibration)
+        # A stuck block repeats one plausible reading for the whole episode: a value drawn from the
+        # episode's rank, the same in whichever chunk its rows fall.
+        stuck = mode == STUCK
+        if stuck.any():
+            level = hashed_uniform(rank, seed, STUCK_SALT) * 2 - 1  # within +-1 sd of normal
+            air = np.where(stuck, AIR_MEAN_K + AIR_SD_K * level, air)
+            process = np.where(stuck, AIR_MEAN_K + PROCESS_RISE[kind] + PROCESS_SD_K * level, process)
+            speed = np.where(stuck, RPM_MEAN[kind] + RPM_SD[kind] * level, speed)
+            torque = np.where(stuck, TORQUE_MEAN[kind] + TORQUE_SD[kind] * level, torque)
+            wear = np.where(stuck, life * (level + 1) / 2, wear)
+            vibration = np.where(stuck, VIBRATION_MEAN[kind] + VIBRATION_SD[kind] * level, vibration)
+        dropout = mode == DROPOUT
+        air, process, speed, torque, wear, vibration = (
+            np.where(dropout, np.nan, values) for values in (air, process, speed, torque, wear, vibration)
+        )
+
+    def reading_column(name: str, values: np.ndarray, decimals: int) -> pl.Series:
+        # Physical quantities cannot go below zero; the clip touches only > 4.8 sd tails.
+        return pl.Series(name, np.round(np.maximum(values, 0.0), decimals), nan_to_null=True)
+
+    machine_low = int(machine.min()) if n else 0
+    ids = equipment_ids(np.arange(machine_low, int(machine.max()) + 1 if n else 0, dtype=np.int64))
+    return pl.DataFrame(
+        {
+            "equipment_id": ids.gather(machine - machine_low),
+            "timestamp": pl.Series(WINDOW_START_US + elapsed * 1_000_000).cast(UTC_TIMESTAMP),
+            "sensor_a": reading_column("sensor_a", air, 2),
+            "sensor_b": reading_column("sensor_b", process, 2),
+            "sensor_c": reading_column("sensor_c", speed, 1),
+            "sensor_d": reading_column("sensor_d", torque, 2),
+            "sensor_e": reading_column("sensor_e", wear, 1),
+            "sensor_f": reading_column("sensor_f", vibration, 3),
+            "is_anomaly": mode >= 0,
+            "failure_mode": failure_mode_names(mode),
+        },
+        schema=SENSOR_SCHEMA,
+    )
+
+
+def make_maintenance(start: int, n: int, layout: SensorLayout, pools: Pools) -> pl.DataFrame:
+    """Work orders start .. start+n-1, opened inside the sensor window."""
+    seed = layout.seed
+    rng = np.random.default_rng([seed, MAINTENANCE_SALT, start])
+    order_type = WO_TYPE_POOL[rng.integers(0, len(WO_TYPE_POOL), n)].astype(np.int64)
+    priority = PRIORITY_POOL[rng.integers(0, len(PRIORITY_POOL), n)]
+    machine = rng.integers(0, layout.equipment, n)
+    # Planned work starts on the minute, anywhere in the window.
+    opened = (rng.uniform(0, layout.span_seconds, n) // 60 * 60).astype(np.int64)
+    mode = np.where(order_type == PREDICTIVE, MODE_POOL[rng.integers(0, len(MODE_POOL), n)], -1)
+    corrective = order_type == CORRECTIVE
+    response = rng.integers(RESPONSE_MINUTES[0], RESPONSE_MINUTES[1] + 1, n) * 60
+    if layout.episodes:
+        # A corrective order answers a random anomaly episode: same machine, opened a few minutes
+        # after its last reading, carrying its failure mode. Some episodes get none (false alarms
+        # and self-clearing faults), a few get two (a repeat call).
+        episode = rng.integers(0, layout.episodes, n)
+        slot_machine, first_reading = layout.machine_of_slot(layout.rank(episode, inverse=True))
+        length = np.where(episode < layout.full_episodes, layout.episode, layout.remainder)
+        last_reading_at = (first_reading + length - 1) * layout.sample_seconds
+        machine = np.where(corrective, slot_machine, machine)
+        opened = np.where(corrective, last_reading_at + response, opened)
+        mode = np.where(corrective, layout.episode_mode(episode), mode)
+    else:
+        mode = np.where(corrective, MODE_POOL[rng.integers(0, len(MODE_POOL), n)], mode)
+    downtime = np.round(rng.gamma(DOWNTIME_SHAPE[order_type], DOWNTIME_SCALE[order_type]), 2)
+    downtime = np.maximum(downtime, 0.01)  # every order stops the machine for at least 36 s
+    cost = np.round(rng.gamma(COST_SHAPE[order_type], COST_SCALE[order_type]), 2)
+    completed = opened + np.round(downtime * 3600).astype(np.int64)
+    # Orders whose work would finish after the window closes are still open at the snapshot.
+    in_progress = completed > layout.span_seconds
+    to_timestamp = lambda seconds: pl.Series(WINDOW_START_US + seconds * 1_000_000).cast(UTC_TIMESTAMP)  # noqa: E731
+    return pl.DataFrame(
+        {
+            "work_order_id": "WO-" + pl.Series(np.arange(start + 1, start + n + 1)).cast(pl.String).str.zfill(8),
+            "equipment_id": equipment_ids(machine),
+            "type": pl.Series(WO_NAMES).gather(order_type),
+            "priority": pl.Series(list(PRIORITIES)).gather(priority),
+            "status": pl.Series(np.where(in_progress, "In Progress", "Completed")),
+            "failure_mode": failure_mode_names(mode),
+            "opened_at": to_timestamp(opened),
+            "completed_at": to_timestamp(completed).scatter(np.flatnonzero(in_progress), None),
+            "downtime_hours": downtime,
+            "cost": pl.Series(cost).cast(pl.Decimal(12, 2)),
+            "technician": pools.technicians.gather(rng.integers(0, len(pools.technicians), n)),
+        },
+        schema=MAINTENANCE_SCHEMA,
+    )
+
+
+# --- Output helpers, copied verbatim from scripts/utils/local_output.py -----------------------
+
+FORMATS = ("parquet", "csv", "json", "delta")
+# Chunk size is part of the reproducibility contract: changing it changes the data a seed produces.
+CHUNK_ROWS = 1_000_000
+
+
+def table_path(directory: Path, table: str, fmt: str) -> Path:
+    """Where a table lands: DIR/<table>.<fmt> for files, DIR/<table>/ for Delta."""
+    return directory / table if fmt == "delta" else directory / f"{table}.{fmt}"
+
+
+def chunk_bounds(rows: int, chunk_rows: int = CHUNK_ROWS) -> list[tuple[int, int]]:
+    """(first row, row count) of each chunk; an empty table still gets one empty chunk."""
+    return [(start, min(chunk_rows, rows - start)) for start in range(0, rows, chunk_rows)] or [(0, 0)]
+
+
+def _path_bytes(path: Path) -> int:
+    if path.is_dir():
+        return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    return path.stat().st_size
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+
+
+def write_table(
+    directory: Path,
+    table: str,
+    fmt: str,
+    chunks: Iterable[Callable[[], pl.DataFrame]],
+    schema: dict[str, pl.DataType],
+) -> dict:
+    """Write one table from its chunks, atomically, and return its rows, file name and bytes.
+
+    ``chunks`` are zero-argument functions, each returning the next slice of the table (build
+    them with ``functools.partial(make_table, start, n)`` over ``chunk_bounds``). They are called
+    lazily, in order, so only a chunk or two is in memory at a time; a chunk may hold any number
+    of rows (line items per transaction chunk, say). ``schema`` is the table's Polars schema
+    (the generator's copy of its contract); every chunk is checked against it.
+    """
+    final = table_path(directory, table, fmt)
+    temporary = final.with_name(f".{final.name}.tmp-{os.getpid()}")
+    _remove(temporary)
+    heights: list[int] = []
+
+    def counted(make_chunk: Callable[[], pl.DataFrame]) -> pl.DataFrame:
+        frame = make_chunk()
+        heights.append(frame.height)
+        return frame
+
+    try:
+        if fmt == "delta":
+            import pyarrow as pa
+            from deltalake import write_deltalake
+
+            arrow_schema = pl.DataFrame(schema=schema).to_arrow().schema
+            batches = (
+                batch
+                for make_chunk in chunks
+                for batch in counted(make_chunk).to_arrow().cast(arrow_schema).to_batches()
+            )
+            write_deltalake(temporary, pa.RecordBatchReader.from_batches(arrow_schema, batches))
+        else:
+            frame = pl.concat(
+                [pl.defer(partial(counted, make_chunk), schema=schema) for make_chunk in chunks]
+                or [pl.LazyFrame(schema=schema)]
+            )
+            if fmt == "parquet":
+                frame.sink_parquet(temporary, compression="zstd")
+            elif fmt == "csv":
+                frame.sink_csv(temporary)
+            elif fmt == "json":
+                frame.sink_ndjson(temporary, check_extension=False)
+            else:
+                raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+        # Swap in: a file is replaced in one step; a Delta folder in two renames, the old one
+        # moved aside first so that a failure between them leaves it recoverable, never mixed.
+        if final.is_dir() and not final.is_symlink():
+            aside = final.with_name(f".{final.name}.old-{os.getpid()}")
+            _remove(aside)
+            os.rename(final, aside)
+            os.rename(temporary, final)
+            _remove(aside)
+        else:
+            os.replace(temporary, final)
+    except BaseException:
+        _remove(temporary)
+        raise
+    return {"rows": sum(heights), "path": final.name, "bytes": _path_bytes(final)}
+
+
+def write_manifest(directory: Path, manifest: dict) -> Path:
+    """Write DIR/_manifest.json atomically; call it after every table is written."""
+    final = directory / "_manifest.json"
+    temporary = final.with_name(f".{final.name}.tmp-{os.getpid()}")
+    temporary.write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+    os.replace(temporary, final)
+    return final
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries whose upgrades can change the values a seed produces."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions = {"python": sys.version.split()[0]}
+    for package in ("polars", "numpy", "mimesis", "deltalake"):
+        try:
+            versions[package] = version(package)
+        except PackageNotFoundError:
+            pass
+    return versions
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1 (underscores allowed: 1_000_000)."""
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """argparse type: a whole number of at least 0."""
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def rate(text: str) -> float:
+    """argparse type: a share between 0 and 1 (0.05 = 5%)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
+    return value
+
+
+def parse_arguments(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """Parse the command line, or use the defaults when pasted into a notebook.
+
+    A notebook kernel's own argv (``-f kernel.json``) is not ours to parse: in a Jupyter or
+    Databricks notebook, call ``main(["--rows", "5000"])`` to pass options.
+    """
+    if argv is None and "ipykernel" in sys.modules:
+        argv = []
+    return parser.parse_args(argv)
+
+
+def prepare_output_dir(parser: argparse.ArgumentParser, directory: Path) -> Path:
+    """Create the output folder, or stop with a clear message when it cannot be used."""
+    if directory.exists() and not directory.is_dir():
+        parser.error(f"--output {directory} is a file, not a folder")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        probe = directory / f".write-test-{os.getpid()}"
+        probe.touch()
+        probe.unlink()
+    except OSError as error:
+        parser.error(f"--output {directory} cannot be written: {error.strerror or error}")
+    return directory
+
+
+def progress(message: str) -> None:
+    """Progress goes to stderr so stdout carries only the JSON summary."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def timed(label: str, action: Callable[[], dict]) -> dict:
+    """Run one table's generate-and-write step, report it, and add its seconds."""
+    started = time.perf_counter()
+    result = action()
+    result["seconds"] = round(time.perf_counter() - started, 3)
+    progress(f"  {label}: {result['rows']:,} rows in {result['seconds']:.2f}s")
+    return result
+
+
+# --- Command line -------------------------------------------------------------------------------
+
+
+def locale_name(text: str) -> str:
+    """argparse type: a Mimesis locale code such as en, de, pt-br."""
+    from mimesis import Locale
+
+    known = sorted(locale.value for locale in Locale)
+    if text.lower() not in known:
+        raise argparse.ArgumentTypeError(f"unknown locale {text!r}; Mimesis knows {', '.join(known)}")
+    return text.lower()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="manufacturing.py",
+        description="Generate equipment, sensor_data and maintenance_records for a machine shop "
+        "(Polars + Mimesis, no Spark). Sensor readings start 2024-01-01 00:00 UTC.",
+    )
+    parser.add_argument("--rows", type=positive_int, default=DEFAULT_EQUIPMENT,
+                        help=f"machines in the equipment table (default {DEFAULT_EQUIPMENT:,})")
+    sensors = parser.add_mutually_exclusive_group()
+    sensors.add_argument("--readings-per-equipment", type=positive_int, metavar="N",
+                         help=f"sensor readings per machine (default {DEFAULT_READINGS_PER_EQUIPMENT:,}: "
+                         "two weeks at 10-minute sampling)")
+    sensors.add_argument("--sensor-rows", type=positive_int, metavar="N",
+                         help="sensor_data rows in total, spread evenly over the machines "
+                         "(instead of --readings-per-equipment)")
+    parser.add_argument("--sample-seconds", type=positive_int, default=DEFAULT_SAMPLE_SECONDS, metavar="S",
+                        help=f"seconds between a machine's readings (default {DEFAULT_SAMPLE_SECONDS}); "
+                        "all readings must fit in 2024")
+    parser.add_argument("--maintenance", type=non_negative_int, metavar="N",
+                        help=f"maintenance_records rows (default {MAINTENANCE_PER_EQUIPMENT} per machine)")
+    parser.add_argument("--anomaly-rate", type=rate, default=0.05, metavar="RATE",
+                        help="share of sensor_data rows flagged is_anomaly, 0..1 (default 0.05); "
+                        "exact to the nearest row")
+    parser.add_argument("--seed", type=non_negative_int, default=42, help="random seed (default 42)")
+    parser.add_argument("--output", type=Path, default=Path("output") / INDUSTRY,
+                        help=f"output folder (default output/{INDUSTRY}); a /Volumes/... path works")
+    parser.add_argument("--format", choices=FORMATS, default="parquet",
+                        help="parquet (default), csv, json (JSON Lines) or delta")
+    parser.add_argument("--locale", type=locale_name, default="en",
+                        help="Mimesis locale for manufacturer and technician names (default en)")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print the planned rows and estimated size, write nothing")
+    return parser  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = build_parser()
+    args = parse_arguments(parser, argv)
+    started = time.perf_counter()
+
+    equipment = args.rows
+    readings = args.readings_per_equipment or DEFAULT_READINGS_PER_EQUIPMENT
+    sensor_rows = args.sensor_rows if args.sensor_rows is not None else equipment * readings
+    maintenance = MAINTENANCE_PER_EQUIPMENT * equipment if args.maintenance is None else args.maintenance
+    longest_series = -(-sensor_rows // equipment)
+    if longest_series * args.sample_seconds > WINDOW_SECONDS:
+        parser.error(
+            f"{longest_series:,} readings per machine every {args.sample_seconds} s span "
+            f"{longest_series * args.sample_seconds / 86_400:,.1f} days, past the end of 2024 (366 days): "
+            "lower --readings-per-equipment/--sensor-rows or --sample-seconds, or raise --rows"
+        )
+    layout = SensorLayout.plan(args.seed, equipment, sensor_rows, args.sample_seconds, args.anomaly_rate)
+    planned = {"equipment": equipment, "sensor_data": sensor_rows, "maintenance_records": maintenance}
+    window_end = datetime.fromtimestamp(WINDOW_START.timestamp() + layout.span_seconds, UTC)
+
+    if args.dry_run:
+        sizes = {table: rows * BYTES_PER_ROW[args.format][table] for table, rows in planned.items()}
+        plan = {
+            "dry_run": True,
+            "output": str(args.output),
+            "format": args.format,
+            "seed": args.seed,
+            "tables": {table: {"rows": rows, "estimated_bytes": sizes[table]} for table, rows in planned.items()},
+            "estimated_bytes": sum(sizes.values()),
+            "anomalous_rows": layout.anomalies,
+            "readings_window": [WINDOW_START.isoformat(), window_end.isoformat()],
+        }
+        print(json.dumps(plan, indent=2))
+        return plan
+
+    directory = prepare_output_dir(parser, args.output)
+    progress(f"manufacturing: {equipment:,} machines, {sensor_rows:,} readings, {maintenance:,} work orders "
+             f"-> {directory} ({args.format})")  # fmt: skip
+    pools = build_pools(args.seed, args.locale, equipment)
+    builders = {
+        "equipment": (partial(make_equipment, seed=args.seed, pools=pools), EQUIPMENT_SCHEMA),
+        "sensor_data": (partial(make_sensor_data, layout=layout), SENSOR_SCHEMA),
+        "maintenance_records": (partial(make_maintenance, layout=layout, pools=pools), MAINTENANCE_SCHEMA),
+    }
+    tables = {}
+    for table, (make, schema) in builders.items():
+        chunks = [partial(make, start, n) for start, n in chunk_bounds(planned[table])]
+        tables[table] = timed(table, lambda: write_table(directory, table, args.format, chunks, schema))
+
+    write_manifest(
+        directory,
+        {
+            "generator": GENERATOR,
+            "industry": INDUSTRY,
+            "seed": args.seed,
+            "format": args.format,
+            "arguments": vars(args),
+            "versions": library_versions(),
+            "anomalies": {"rate": args.anomaly_rate, "flagged_rows": layout.anomalies,
+                          "episode_readings": layout.episode},
+            "readings_window": [WINDOW_START.isoformat(), window_end.isoformat()],
+            "tables": tables,
+        },
+    )  # fmt: skip
+    summary = {
+        "output": str(directory),
+        "seed": args.seed,
+        "format": args.format,
+        "tables": tables,
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+    print(json.dumps(summary, indent=2))
+    return summary
+
+
+if __name__ == "__main__":
+    main()

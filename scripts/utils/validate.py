@@ -1,0 +1,1109 @@
+# /// script
+# requires-python = ">=3.11"
+# dependencies = [
+#   "polars>=2.1,<2.2",
+#   "pyarrow>=17",
+#   "deltalake>=1.1,<2",
+#   "jsonschema>=4.18,<5",
+# ]
+# ///
+"""Check a folder of generated tables against the industry's table contracts.
+
+    uv run scripts/utils/validate.py output/retail
+    uv run scripts/utils/validate.py output/retail --summary        # plus a per-table profile
+    uv run scripts/utils/validate.py out --industry financial --json # machine-readable findings
+
+Run it after every generation. Exit 0: the folder matches the contracts. Exit 1: every
+violation is listed with table, column, count, a few offending values and what to fix.
+Exit 2: the command itself could not run (no such folder, no contracts, industry unclear).
+
+What it reads: ``DIR/<table>.parquet|.csv|.json`` (JSON Lines), Delta folders ``DIR/<table>/``
+(with ``_delta_log``) and Spark output folders of part files ``DIR/<table>/part-*.parquet``
+(or ``.csv`` / ``.json`` parts; ``_SUCCESS``, ``.crc`` and ``key=value`` partition folders are
+understood; Spark's CSV parts may lack a header, then the contract's column order is used).
+Tables are scanned lazily with Polars, so large tables are checked without being held whole.
+
+Contracts: ``assets/schemas/<industry>_<entity>.json`` next to this script (``--schemas``
+overrides), each validated against ``_contract.schema.json`` first.
+
+Which industry: ``--industry``; else the manifest's ``industry``; else the industry whose
+contracts fit the tables best (score = for every table whose name one of its contracts has,
+the share of that contract's columns present; ``transactions`` exists in retail and financial,
+and the columns tell them apart). A tie stops with exit 2 and asks for ``--industry``.
+
+Checks (the ``check`` id of each finding): ``missing_table``, ``missing_column``, ``type``,
+``nullable``, ``values``, ``min``, ``max``, ``pattern``, ``unique``, ``pk`` (composite keys
+too), ``fk`` (anti-join, composite keys too), ``manifest`` (the folder is one run: every table
+in ``_manifest.json`` and the manifest's rows, bytes and file for each), ``read`` (a table
+that cannot be read) and ``contract`` (a contract that breaks the meta-schema). Extra tables
+and columns are notes, not errors: adapted scripts may add them.
+
+Type rules. Parquet and Delta carry types; each must be the contract's:
+
+    bigint/int/smallint/tinyint  Int64/Int32/Int16/Int8 exactly (unsigned types are not Spark types)
+    double/float                 Float64/Float32
+    decimal(p,s)                 Decimal(p, s), same precision and scale
+    string                       String (Categorical/Enum too: they are stored as strings)
+    boolean / date               Boolean / Date
+    timestamp                    Datetime in any unit (ns, us, ms) with time zone UTC, or a
+                                 naive Datetime stored as parquet INT96: Spark's default
+                                 timestamp encoding, always UTC instants. Any other naive or
+                                 non-UTC Datetime is an error: "timestamp" means a UTC instant.
+    timestamp_ntz                naive Datetime in any unit, not INT96
+    array<T>                     List or Array of T's type
+
+CSV and JSON Lines carry no types (JSON numbers and booleans are read as their text too):
+each value is parsed as the contract type and values that do not parse are ``type``
+violations: integers in range, decimals with at most the contract's digits and scale,
+booleans ``true``/``false`` (any case), dates ``YYYY-MM-DD``; ``timestamp`` values must carry
+an offset (``2024-01-01T09:30:00Z``, ``+00:00``, ``+0000``; a space may replace the ``T``)
+and are converted to UTC; ``timestamp_ntz`` values must not; arrays are JSON lists of numbers.
+
+Data-quality injections: when ``_manifest.json`` has ``quality_injections`` (e.g.
+``{"nulls": {"customers.email": 0.05}, "duplicate_rate": 0.01}``), nulls and duplicate keys
+explained by them become notes ("injected by --inject-nulls (configured 5%, found 5.1%)");
+more than the configured share (beyond sampling noise) is still an error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import math
+import re
+import sys
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+
+SCHEMAS_DIR = Path(__file__).resolve().parents[2] / "assets" / "schemas"
+META_SCHEMA = "_contract.schema.json"
+MANIFEST = "_manifest.json"
+FILE_FORMATS = {".parquet": "parquet", ".csv": "csv", ".json": "json", ".jsonl": "json", ".ndjson": "json"}
+TEXT_FORMATS = ("csv", "json")
+EXAMPLES = 5
+# Time zones that are UTC under another name.
+UTC_NAMES = {"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Zulu", "Zulu", "Etc/Universal", "Universal"}
+
+INTEGER_TYPES = {"bigint": pl.Int64, "int": pl.Int32, "smallint": pl.Int16, "tinyint": pl.Int8}
+FLOAT_TYPES = {"double": pl.Float64, "float": pl.Float32}
+DECIMAL_TYPE = re.compile(r"^decimal\((\d+),(\d+)\)$")
+ARRAY_TYPE = re.compile(r"^array<(.+)>$")
+
+# Injection keys in the manifest: the generator flag that sets each, and the checks whose
+# violations it explains. Later injections (late_rate, …) add a line here and a branch in
+# Injections.explain.
+INJECTION_FLAGS = {"nulls": "--inject-nulls", "duplicate_rate": "--inject-duplicates"}
+
+
+class UsageError(Exception):
+    """The validator cannot run as asked (exit 2): no such folder, no contracts, unclear industry."""
+
+
+@dataclass
+class Finding:
+    table: str | None
+    column: str | None
+    check: str
+    count: int
+    examples: list = field(default_factory=list)
+    message: str = ""
+
+    def __str__(self) -> str:
+        return f"[{self.check}] {self.message}"
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "examples": [_json_value(v) for v in self.examples]}
+
+
+@dataclass
+class ValidationResult:
+    directory: Path
+    industry: str | None
+    errors: list[Finding] = field(default_factory=list)
+    notes: list[Finding] = field(default_factory=list)
+    tables: dict[str, dict] = field(default_factory=dict)
+    profiles: dict[str, dict] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def __str__(self) -> str:
+        rows = sum(info.get("rows") or 0 for info in self.tables.values())
+        head = f"{self.directory}: {self.industry} contracts, {len(self.tables)} tables, {rows:,} rows"
+        lines = [head]
+        if self.ok:
+            lines.append(f"OK: every table matches its contract ({len(self.notes)} notes)")
+        else:
+            lines.append(f"FAILED: {len(self.errors)} errors, {len(self.notes)} notes")
+            lines.append("Errors (fix each, then rerun the generator and this check):")
+            lines += [f"  {finding}" for finding in self.errors]
+        if self.notes:
+            lines.append("Notes:")
+            lines += [f"  {finding}" for finding in self.notes]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        return {
+            "ok": self.ok,
+            "directory": str(self.directory),
+            "industry": self.industry,
+            "errors": [finding.to_dict() for finding in self.errors],
+            "notes": [finding.to_dict() for finding in self.notes],
+            "tables": self.tables,
+            **({"profiles": self.profiles} if self.profiles else {}),
+        }
+
+
+def _json_value(value):
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+def _show(value) -> str:
+    if isinstance(value, str):
+        return repr(value if len(value) <= 60 else value[:57] + "...")
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return "(" + ", ".join(_show(v) for v in value.values()) + ")"
+    return str(value)
+
+
+def _examples(values: list) -> str:
+    return "e.g. " + ", ".join(_show(v) for v in values) if values else "no example"
+
+
+def _many(count: int, one: str, many: str) -> str:
+    return f"{count:,} {one if count == 1 else many}"
+
+
+def _share(count: int, rows: int) -> str:
+    return f"{100 * count / rows:.3g}%" if rows else "n/a"
+
+
+# ---------------------------------------------------------------------------------------------
+# Contracts
+
+
+def load_contracts(schemas_dir: Path) -> tuple[dict[str, dict[str, dict]], list[tuple[str, Finding]]]:
+    """{industry: {table: contract}} of every valid contract, plus (industry, problem) pairs."""
+    try:
+        from jsonschema import Draft202012Validator
+    except ImportError:  # pragma: no cover - the PEP 723 header installs it
+        raise UsageError("the jsonschema package is missing: run with `uv run`, which installs it") from None
+    if not schemas_dir.is_dir():
+        raise UsageError(f"contracts folder {schemas_dir} does not exist: pass --schemas PATH")
+    meta_path = schemas_dir / META_SCHEMA
+    if not meta_path.is_file():
+        raise UsageError(f"{meta_path} is missing: --schemas must point at the contracts folder with the meta-schema")
+    try:
+        validator = Draft202012Validator(json.loads(meta_path.read_text()))
+    except ValueError as error:
+        raise UsageError(f"{meta_path} is not valid JSON: {error}") from None
+
+    contracts: dict[str, dict[str, dict]] = {}
+    problems: list[tuple[str, Finding]] = []
+    for path in sorted(schemas_dir.glob("*.json")):
+        if path.name.startswith("_"):
+            continue
+        industry_guess = path.stem.split("_", 1)[0]
+        try:
+            contract = json.loads(path.read_text())
+        except ValueError as error:
+            problems.append((industry_guess, Finding(None, None, "contract", 1, [], f"{path}: not valid JSON ({error}): fix the contract file")))
+            continue
+        violations = sorted(validator.iter_errors(contract), key=lambda e: list(e.absolute_path))
+        if violations:
+            industry = contract.get("industry", industry_guess) if isinstance(contract, dict) else industry_guess
+            detail = "; ".join(f"{'/'.join(map(str, v.absolute_path)) or '(top)'}: {v.message}" for v in violations[:3])
+            problems.append((str(industry), Finding(contract.get("table") if isinstance(contract, dict) else None, None, "contract",
+                                                    len(violations), [], f"{path.name} breaks {META_SCHEMA}: {detail}: fix the contract")))
+            continue
+        tables = contracts.setdefault(contract["industry"], {})
+        if contract["table"] in tables:
+            problems.append((contract["industry"], Finding(contract["table"], None, "contract", 1, [],
+                            f"{path.name}: a second {contract['industry']} contract for table {contract['table']}: remove one")))
+            continue
+        contract["_file"] = path.name
+        tables[contract["table"]] = contract
+    return contracts, problems
+
+
+def polars_type(spark_type: str) -> pl.DataType:
+    """The canonical Polars dtype of a contract type (CONTRIBUTING.md's table)."""
+    if spark_type in INTEGER_TYPES:
+        return INTEGER_TYPES[spark_type]()
+    if spark_type in FLOAT_TYPES:
+        return FLOAT_TYPES[spark_type]()
+    if match := DECIMAL_TYPE.match(spark_type):
+        return pl.Decimal(int(match[1]), int(match[2]))
+    if match := ARRAY_TYPE.match(spark_type):
+        return pl.List(polars_type(match[1]))
+    return {
+        "string": pl.String(),
+        "boolean": pl.Boolean(),
+        "date": pl.Date(),
+        "timestamp": pl.Datetime("us", "UTC"),
+        "timestamp_ntz": pl.Datetime("us"),
+    }[spark_type]
+
+
+def _polars_repr(spark_type: str) -> str:
+    dtype = polars_type(spark_type)
+    if isinstance(dtype, pl.Datetime):
+        return 'pl.Datetime("us", "UTC")' if dtype.time_zone else 'pl.Datetime("us")'
+    if isinstance(dtype, pl.Decimal):
+        return f"pl.Decimal({dtype.precision}, {dtype.scale})"
+    if isinstance(dtype, pl.List):
+        return f"pl.List(pl.{dtype.inner})"
+    return f"pl.{dtype}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Finding and reading tables
+
+
+@dataclass
+class StoredTable:
+    name: str
+    path: Path
+    format: str  # parquet | csv | json | delta
+    kind: str  # file | delta | spark
+    files: list[Path]
+
+    @property
+    def bytes(self) -> int:
+        return _path_bytes(self.path)
+
+
+def _path_bytes(path: Path) -> int:
+    # Same rule as local_output.write_table records in the manifest: every file under a folder.
+    if path.is_dir():
+        return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    return path.stat().st_size
+
+
+def _part_files(folder: Path) -> list[Path]:
+    return sorted(
+        p for p in folder.rglob("*")
+        if p.is_file() and not p.name.startswith(("_", ".")) and not p.name.endswith(".crc")
+        and not any(part.startswith(("_", ".")) for part in p.relative_to(folder).parts[:-1])
+    )
+
+
+def _part_format(path: Path) -> str | None:
+    suffixes = [s for s in path.suffixes if s not in (".snappy", ".zstd", ".gz", ".lz4")]
+    for suffix in reversed(suffixes or path.suffixes):
+        if suffix in FILE_FORMATS:
+            return FILE_FORMATS[suffix]
+    return None
+
+
+def discover_tables(directory: Path) -> tuple[dict[str, list[StoredTable]], list[Finding]]:
+    found: dict[str, list[StoredTable]] = {}
+    notes: list[Finding] = []
+    for entry in sorted(directory.iterdir()):
+        if entry.name.startswith(".") and ".tmp-" in entry.name:
+            notes.append(Finding(None, None, "leftover", 1, [entry.name],
+                                 f"{entry.name} is a leftover temporary file of an interrupted write: delete it"))
+            continue
+        if entry.name.startswith(("_", ".")):
+            continue
+        if entry.is_file():
+            fmt = FILE_FORMATS.get(entry.suffix.lower())
+            if fmt:
+                found.setdefault(entry.stem, []).append(StoredTable(entry.stem, entry, fmt, "file", [entry]))
+            else:
+                notes.append(Finding(None, None, "ignored", 1, [entry.name], f"{entry.name} is not a table file (parquet, csv, json or a Delta/Spark folder): ignored"))
+        elif entry.is_dir():
+            if (entry / "_delta_log").is_dir():
+                found.setdefault(entry.name, []).append(StoredTable(entry.name, entry, "delta", "delta", []))
+                continue
+            parts = _part_files(entry)
+            formats = {_part_format(p) for p in parts} - {None}
+            if len(formats) == 1:
+                fmt = formats.pop()
+                files = [p for p in parts if _part_format(p) == fmt]
+                found.setdefault(entry.name, []).append(StoredTable(entry.name, entry, fmt, "spark", files))
+            elif len(formats) > 1:
+                notes.append(Finding(entry.name, None, "ignored", 1, sorted(formats),
+                                     f"{entry.name}/ mixes part files of several formats ({', '.join(sorted(formats))}): ignored; write one format per table"))
+            else:
+                notes.append(Finding(entry.name, None, "ignored", 1, [], f"{entry.name}/ holds no table files (no _delta_log, no part files): ignored"))
+    return found, notes
+
+
+@dataclass
+class OpenedTable:
+    stored: StoredTable
+    frame: pl.LazyFrame
+    columns: list[str]
+    text: bool  # values are text to parse (CSV, JSON Lines)
+    int96: set[str] = field(default_factory=set)
+    maybe_absent: set[str] = field(default_factory=set)  # JSON keys never seen in the sampled lines
+
+
+def _csv_has_header(first_file: Path, contract: dict | None) -> bool:
+    if contract is None:
+        return True
+    with open(first_file, newline="", encoding="utf-8", errors="replace") as handle:
+        first = next(csv.reader(handle), None)
+    if first is None:
+        return True
+    names = {column["name"] for column in contract["columns"]}
+    return bool(names & set(first))
+
+
+def open_table(stored: StoredTable, contract: dict | None) -> OpenedTable:
+    """A lazy frame over the table's files; CSV/JSON columns are all read as text."""
+    sources = [str(p) for p in stored.files] if stored.kind == "spark" else str(stored.path)
+    hive = stored.kind == "spark" and any("=" in p.parent.name for p in stored.files)
+    int96: set[str] = set()
+    maybe_absent: set[str] = set()
+    if stored.format == "delta":
+        frame = pl.scan_delta(str(stored.path))
+    elif stored.format == "parquet":
+        frame = pl.scan_parquet(sources, hive_partitioning=hive) if hive else pl.scan_parquet(sources)
+        int96 = _int96_columns(stored.files[0])
+    elif stored.format == "csv":
+        if stored.files and not _csv_has_header(stored.files[0], contract) and contract:
+            names = [column["name"] for column in contract["columns"]]
+            frame = pl.scan_csv(sources, has_header=False, infer_schema=False, new_columns=names)
+        else:
+            frame = pl.scan_csv(sources, infer_schema=False)
+    else:
+        # Spark leaves null fields out of JSON lines; read every key (and every contract
+        # column) as text so a value's JSON type never decides whether it parses.
+        sampled = pl.scan_ndjson(sources, infer_schema_length=10_000).collect_schema().names()
+        wanted = [column["name"] for column in contract["columns"]] if contract else []
+        maybe_absent = set(wanted) - set(sampled)
+        frame = pl.scan_ndjson(sources, schema={name: pl.String for name in dict.fromkeys(sampled + wanted)})
+    columns = frame.collect_schema().names()
+    return OpenedTable(stored, frame, columns, stored.format in TEXT_FORMATS, int96, maybe_absent)
+
+
+def _int96_columns(parquet_file: Path) -> set[str]:
+    import pyarrow.parquet as pq
+
+    schema = pq.ParquetFile(parquet_file).schema
+    return {schema.column(i).path for i in range(len(schema)) if schema.column(i).physical_type == "INT96"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Types: accept what the contract means, parse text
+
+
+def _accepts(spark_type: str, dtype: pl.DataType, int96: bool) -> bool:
+    if spark_type in INTEGER_TYPES or spark_type in FLOAT_TYPES:
+        return dtype == polars_type(spark_type)
+    if match := DECIMAL_TYPE.match(spark_type):
+        return isinstance(dtype, pl.Decimal) and (dtype.precision, dtype.scale) == (int(match[1]), int(match[2]))
+    if spark_type == "string":
+        return isinstance(dtype, (pl.String, pl.Categorical, pl.Enum))
+    if spark_type == "boolean":
+        return isinstance(dtype, pl.Boolean)
+    if spark_type == "date":
+        return isinstance(dtype, pl.Date)
+    if spark_type == "timestamp":
+        return isinstance(dtype, pl.Datetime) and (dtype.time_zone in UTC_NAMES or (dtype.time_zone is None and int96))
+    if spark_type == "timestamp_ntz":
+        return isinstance(dtype, pl.Datetime) and dtype.time_zone is None and not int96
+    if match := ARRAY_TYPE.match(spark_type):
+        return isinstance(dtype, (pl.List, pl.Array)) and _accepts(match[1], dtype.inner, False)
+    return False
+
+
+def _family(dtype: pl.DataType) -> str:
+    if dtype.is_integer() or dtype.is_float() or isinstance(dtype, pl.Decimal):
+        return "number"
+    if isinstance(dtype, (pl.String, pl.Categorical, pl.Enum)):
+        return "string"
+    if isinstance(dtype, pl.Datetime):
+        return "datetime"
+    if isinstance(dtype, (pl.List, pl.Array)):
+        return "list"
+    return str(dtype.base_type())
+
+
+def _type_fix(column: str, spark_type: str, dtype: pl.DataType) -> str:
+    target = _polars_repr(spark_type)
+    if spark_type == "timestamp" and isinstance(dtype, pl.Datetime):
+        if dtype.time_zone is None:
+            return f'make it a UTC instant: pl.col("{column}").dt.replace_time_zone("UTC") (timestamps are always UTC)'
+        return f'convert it: pl.col("{column}").dt.convert_time_zone("UTC") (timestamps are always UTC)'
+    if spark_type == "timestamp_ntz" and isinstance(dtype, pl.Datetime):
+        return f'drop the zone: pl.col("{column}").dt.replace_time_zone(None), or change the contract to timestamp if an instant is meant'
+    if isinstance(dtype, pl.String) and spark_type == "date":
+        return f'parse it: pl.col("{column}").str.to_date("%Y-%m-%d")'
+    if isinstance(dtype, pl.String) and spark_type.startswith("timestamp"):
+        return f'parse it: pl.col("{column}").str.to_datetime(time_zone="UTC")' if spark_type == "timestamp" else f'parse it: pl.col("{column}").str.to_datetime()'
+    return f'cast it before writing: pl.col("{column}").cast({target}) (and keep the generator\'s schema in line with the contract)'
+
+
+# Text forms (CSV, JSON Lines). Each returns (parsed expression, shape-is-valid expression).
+_NUMBER = r"[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|[Nn]a[Nn]|-?[Ii]nf(?:inity)?)"
+_OFFSET_TAIL = r"(?:Z|[+-]\d{2}:?\d{2})$"
+_TEXT_HINTS = {
+    "bigint": "whole numbers within the bigint range",
+    "int": "whole numbers within -2147483648..2147483647",
+    "smallint": "whole numbers within -32768..32767",
+    "tinyint": "whole numbers within -128..127",
+    "double": "numbers",
+    "float": "numbers",
+    "boolean": "true or false",
+    "date": "ISO dates YYYY-MM-DD",
+    "timestamp": "ISO timestamps with a UTC offset, e.g. 2024-01-01T09:30:00Z",
+    "timestamp_ntz": "ISO local timestamps without an offset, e.g. 2024-01-01T09:30:00",
+    "string": "text",
+}
+
+
+def _text_hint(spark_type: str) -> str:
+    if match := DECIMAL_TYPE.match(spark_type):
+        return f"plain decimal numbers with at most {match[2]} decimals and {int(match[1]) - int(match[2])} digits before the point"
+    if ARRAY_TYPE.match(spark_type):
+        return "JSON lists of numbers, e.g. [1.0, 2.5]"
+    return _TEXT_HINTS[spark_type]
+
+
+def _parse_text(raw: pl.Expr, spark_type: str) -> pl.Expr:
+    """Parse a text column as the contract type; values that do not parse become null."""
+    text = raw.str.strip_chars()
+    if spark_type in INTEGER_TYPES:
+        wide = text.str.to_integer(strict=False, dtype=pl.Int64)
+        dtype = polars_type(spark_type)
+        return wide.cast(dtype, strict=False)
+    if spark_type in FLOAT_TYPES:
+        number = pl.when(text.str.contains(f"^{_NUMBER}$")).then(text)
+        return number.cast(polars_type(spark_type), strict=False)
+    if match := DECIMAL_TYPE.match(spark_type):
+        precision, scale = int(match[1]), int(match[2])
+        whole = precision - scale
+        shape = rf"^[+-]?\d{{1,{whole}}}(?:\.\d{{0,{scale}}})?$" if whole else rf"^[+-]?0?(?:\.\d{{0,{scale}}})?$"
+        return pl.when(text.str.contains(shape)).then(text).cast(pl.Decimal(precision, scale), strict=False)
+    if spark_type == "string":
+        return raw
+    if spark_type == "boolean":
+        lower = text.str.to_lowercase()
+        return pl.when(lower == "true").then(True).when(lower == "false").then(False).otherwise(None).cast(pl.Boolean)
+    if spark_type == "date":
+        return pl.when(text.str.contains(r"^\d{4}-\d{2}-\d{2}$")).then(text).str.to_date("%Y-%m-%d", strict=False)
+    if spark_type in ("timestamp", "timestamp_ntz"):
+        normal = text.str.replace(r"^(\d{4}-\d{2}-\d{2}) ", "${1}T")
+        if spark_type == "timestamp":
+            normal = normal.str.replace(r"Z$", "+00:00").str.replace(r"([+-]\d{2})(\d{2})$", "${1}:${2}")
+            return normal.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%:z", strict=False, time_unit="us", time_zone="UTC")
+        shaped = pl.when(~normal.str.contains(_OFFSET_TAIL)).then(normal)
+        return shaped.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", strict=False, time_unit="us")
+    if match := ARRAY_TYPE.match(spark_type):
+        inner = match[1]
+        item = _NUMBER if inner != "string" else r'"(?:[^"\\]|\\.)*"'
+        shape = rf"^\[\s*(?:{item}(?:\s*,\s*{item})*)?\s*\]$"
+        # json_decode raises on bad JSON: hand it only values of the right shape.
+        return pl.when(text.str.contains(shape)).then(text).str.json_decode(polars_type(spark_type))
+    raise ValueError(f"unknown contract type {spark_type}")
+
+
+def _iso_literal(spark_type: str, value):
+    """A contract bound or allowed value as a Python value comparable with the column."""
+    if value is None:
+        return None
+    if spark_type == "date":
+        return dt.date.fromisoformat(str(value)) if isinstance(value, str) else value
+    if spark_type in ("timestamp", "timestamp_ntz"):
+        if not isinstance(value, str):
+            return value
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
+        if spark_type == "timestamp":
+            return parsed.replace(tzinfo=dt.timezone.utc) if parsed.tzinfo is None else parsed.astimezone(dt.timezone.utc)
+        return parsed.replace(tzinfo=None)
+    if DECIMAL_TYPE.match(spark_type):
+        return float(value)
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# Data-quality injections recorded in the manifest
+
+
+class Injections:
+    """Violations the generator introduced on purpose (``quality_injections`` in the manifest)."""
+
+    def __init__(self, config: dict | None):
+        self.config = config if isinstance(config, dict) else {}
+
+    def _null_rate(self, table: str, column: str) -> float | None:
+        nulls = self.config.get("nulls")
+        if isinstance(nulls, (int, float)):
+            return float(nulls)
+        if isinstance(nulls, dict):
+            for key in (f"{table}.{column}", column, f"{table}.*", "*"):
+                if isinstance(nulls.get(key), (int, float)):
+                    return float(nulls[key])
+        return None
+
+    def _duplicate_rate(self, table: str) -> float | None:
+        rate = self.config.get("duplicate_rate")
+        if isinstance(rate, dict):
+            rate = rate.get(table, rate.get("*"))
+        return float(rate) if isinstance(rate, (int, float)) else None
+
+    def explain(self, check: str, table: str, column: str | None, count: int, rows: int) -> tuple[bool, str] | None:
+        """(explained?, text) when an injection covers this finding, else None."""
+        if check == "nullable":
+            key, configured = "nulls", self._null_rate(table, column)
+        elif check in ("pk", "unique"):
+            key, configured = "duplicate_rate", self._duplicate_rate(table)
+        else:
+            return None
+        if configured is None or rows == 0:
+            return None
+        found = count / rows
+        # Sampling noise: four binomial standard deviations, at least half a percentage point.
+        slack = max(0.005, 4 * math.sqrt(max(configured * (1 - configured), 1e-12) / rows))
+        text = f"injected by {INJECTION_FLAGS[key]} (configured {100 * configured:.3g}%, found {100 * found:.3g}%)"
+        return found <= configured + slack, text
+
+
+# ---------------------------------------------------------------------------------------------
+# Checking one table
+
+
+@dataclass
+class ColumnPlan:
+    name: str
+    spec: dict
+    value: pl.Expr  # the column as its contract type
+    text: pl.Expr  # the value as text, for pattern checks
+    bad_parse: pl.Expr | None  # text formats: present but unparseable
+    checkable: bool = True
+
+
+class TableCheck:
+    """All checks of one table against its contract; FK checks need the other tables' plans."""
+
+    def __init__(self, opened: OpenedTable, contract: dict, result: ValidationResult, injections: Injections):
+        self.opened = opened
+        self.contract = contract
+        self.name = contract["table"]
+        self.result = result
+        self.injections = injections
+        self.rows = 0
+        self.plans: dict[str, ColumnPlan] = {}
+
+    def error(self, column, check, count, examples, message) -> None:
+        self.result.errors.append(Finding(self.name, column, check, count, list(examples), message))
+
+    def note(self, column, check, count, examples, message) -> None:
+        self.result.notes.append(Finding(self.name, column, check, count, list(examples), message))
+
+    def examples(self, condition: pl.Expr, shown: pl.Expr | list[pl.Expr]) -> list:
+        shown = shown if isinstance(shown, list) else [shown]
+        rows = self.opened.frame.filter(condition).select(shown).head(20 * EXAMPLES).collect()
+        values: list = []
+        for row in rows.iter_rows(named=len(shown) > 1):
+            value = row if len(shown) > 1 else row[0]
+            if value not in values:
+                values.append(value)
+            if len(values) == EXAMPLES:
+                break
+        return values
+
+    def run(self) -> None:
+        frame, opened = self.opened.frame, self.opened
+        schema = frame.collect_schema()
+        contract_columns = {column["name"]: column for column in self.contract["columns"]}
+        source = f"{self.contract['_file']}"
+
+        extra = [name for name in opened.columns if name not in contract_columns]
+        if extra:
+            self.note(None, "extra_column", len(extra), extra, f"{self.name}: columns not in the contract ({', '.join(extra)}): fine if you added them on purpose")
+
+        for name, spec in contract_columns.items():
+            if name not in schema:
+                self.error(name, "missing_column", 1, [], f"{self.name}.{name}: column missing (contract: {spec['type']}{'' if spec['nullable'] else ', not null'}): add it to the generator's output ({source})")
+                continue
+            raw = pl.col(name)
+            dtype = schema[name]
+            if opened.text:
+                value = _parse_text(raw, spec["type"])
+                bad = raw.is_not_null() & value.is_null() if spec["type"] != "string" else None
+                self.plans[name] = ColumnPlan(name, spec, value, raw, bad)
+                continue
+            if _accepts(spec["type"], dtype, name in opened.int96):
+                value = raw
+            else:
+                stored = "INT96 (Spark timestamp)" if name in opened.int96 else str(dtype)
+                self.error(name, "type", 1, [stored], f"{self.name}.{name}: stored as {stored}, contract says {spec['type']} (Polars {_polars_repr(spec['type'])}): {_type_fix(name, spec['type'], dtype)}")
+                target = polars_type(spec["type"])
+                if _family(dtype) != _family(target):
+                    self.plans[name] = ColumnPlan(name, spec, raw, raw, None, checkable=False)
+                    continue
+                value = raw
+            target = polars_type(spec["type"])
+            if isinstance(target, pl.Datetime):
+                if isinstance(dtype, pl.Datetime) and dtype.time_zone is None and spec["type"] == "timestamp":
+                    value = value.dt.replace_time_zone("UTC")
+                elif isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
+                    value = value.dt.convert_time_zone("UTC")
+                    if spec["type"] == "timestamp_ntz":
+                        value = value.dt.replace_time_zone(None)
+                value = value.dt.cast_time_unit("us")
+            elif _family(dtype) == "number" and dtype != target:
+                value = value.cast(target, strict=False)
+            elif isinstance(dtype, (pl.Categorical, pl.Enum)):
+                value = value.cast(pl.String)
+            elif isinstance(dtype, pl.Array):
+                value = value.arr.to_list()
+            self.plans[name] = ColumnPlan(name, spec, value, value.cast(pl.String) if _family(target) not in ("list",) else value, None)
+
+        self._column_checks()
+
+    def _column_checks(self) -> None:
+        frame = self.opened.frame
+        aggregates: dict[str, pl.Expr] = {"rows": pl.len()}
+        for name, plan in self.plans.items():
+            if not plan.checkable:
+                continue
+            spec, value = plan.spec, plan.value
+            aggregates[f"{name}|nulls"] = pl.col(name).is_null().sum()
+            if plan.bad_parse is not None:
+                aggregates[f"{name}|type"] = plan.bad_parse.sum()
+            if "values" in spec and not spec["type"].startswith("array"):
+                aggregates[f"{name}|values"] = self._not_allowed(plan).sum()
+            for bound in ("min", "max"):
+                if bound in spec and (condition := self._outside(plan, bound)) is not None:
+                    aggregates[f"{name}|{bound}"] = condition.sum()
+            if "pattern" in spec and not spec["type"].startswith("array"):
+                aggregates[f"{name}|pattern"] = self._mismatch(plan).sum()
+            if spec.get("unique") and self.contract["primary_key"] != [name]:
+                aggregates[f"{name}|unique"] = value.count() - value.drop_nulls().n_unique()
+        key = self.contract["primary_key"]
+        key_plans = [self.plans.get(column) for column in key]
+        if all(plan is not None and plan.checkable for plan in key_plans):
+            keys = [plan.value.alias(plan.name) for plan in key_plans]
+            aggregates["|pk"] = pl.len() - (pl.struct(keys).n_unique() if len(keys) > 1 else keys[0].n_unique())
+        counts = frame.select([expr.alias(label) for label, expr in aggregates.items()]).collect().row(0, named=True)
+        self.rows = rows = counts["rows"]
+        self.result.tables[self.name]["rows"] = rows
+
+        for label, count in counts.items():
+            if label == "rows" or not count:
+                continue
+            column, check = label.split("|")
+            if check == "pk":
+                self._report_duplicate_keys(count)
+                continue
+            plan = self.plans[column]
+            spec = plan.spec
+            if check == "nulls":
+                if column in self.opened.maybe_absent and count == rows and rows:
+                    text = f"{self.name}.{column}: absent from every JSON line"
+                    if spec["nullable"]:
+                        self.note(column, "missing_column", 1, [], text + " (Spark leaves out null fields, so it may be all null)")
+                    else:
+                        self.error(column, "missing_column", 1, [], text + f": add it to the generator's output ({self.contract['_file']})")
+                    continue
+                if spec["nullable"]:
+                    continue
+                self._report_nulls(column, count)
+                continue
+            if check == "type":
+                examples = self.examples(plan.bad_parse, pl.col(column))
+                self.error(column, "type", count, examples, f"{self.name}.{column}: {_many(count, 'value does', 'values do')} not parse as {spec['type']} ({_examples(examples)}): write {_text_hint(spec['type'])}")
+            elif check == "values":
+                examples = self.examples(self._not_allowed(plan), plan.value)
+                allowed = ", ".join(map(str, spec["values"][:12])) + (", …" if len(spec["values"]) > 12 else "")
+                self.error(column, "values", count, examples, f"{self.name}.{column}: {_many(count, 'row holds a value', 'rows hold values')} outside the allowed set ({_examples(examples)}): use only {allowed}")
+            elif check in ("min", "max"):
+                examples = self.examples(self._outside(plan, check), plan.value)
+                word = "below the minimum" if check == "min" else "above the maximum"
+                window = f"{spec.get('min', '-∞')}..{spec.get('max', '∞')}"
+                self.error(column, check, count, examples, f"{self.name}.{column}: {_many(count, 'value', 'values')} {word} {spec[check]} ({_examples(examples)}): keep values within {window} (clip or redraw them)")
+            elif check == "pattern":
+                examples = self.examples(self._mismatch(plan), plan.text)
+                fmt = f" ({spec['format']})" if spec.get("format") else ""
+                self.error(column, "pattern", count, examples, f"{self.name}.{column}: {_many(count, 'value does', 'values do')} not match the pattern {spec['pattern']}{fmt} ({_examples(examples)}): format every value that way")
+            elif check == "unique":
+                self._report_duplicates(column, count)
+
+    def _not_allowed(self, plan: ColumnPlan) -> pl.Expr:
+        spec = plan.spec
+        target = polars_type(spec["type"])
+        value = plan.value
+        if isinstance(target, (pl.Date, pl.Datetime)):
+            allowed = pl.Series([_iso_literal(spec["type"], v) for v in spec["values"]], dtype=target)
+        elif isinstance(target, pl.Decimal):
+            value = value.cast(pl.Float64)
+            allowed = pl.Series([float(v) for v in spec["values"]], dtype=pl.Float64)
+        else:
+            allowed = pl.Series(spec["values"]).cast(target, strict=False)
+        # implode(): compare with the list as a whole (Polars 2 deprecates the bare collection form)
+        return value.is_not_null() & ~value.is_in(allowed.implode())
+
+    def _outside(self, plan: ColumnPlan, bound: str) -> pl.Expr | None:
+        spec = plan.spec
+        limit = _iso_literal(spec["type"], spec[bound])
+        value = plan.value
+        if spec["type"].startswith("array"):
+            value = value.list.min() if bound == "min" else value.list.max()
+        elif spec["type"].startswith("decimal"):
+            value = value.cast(pl.Float64)
+        elif spec["type"] in ("string", "boolean"):
+            return None
+        return (value < pl.lit(limit)) if bound == "min" else (value > pl.lit(limit))
+
+    def _mismatch(self, plan: ColumnPlan) -> pl.Expr:
+        return plan.text.is_not_null() & ~plan.text.cast(pl.String).str.contains(f"^(?:{plan.spec['pattern']})$")
+
+    def _report_nulls(self, column: str, count: int) -> None:
+        message = (f"{self.name}.{column}: {_many(count, 'null', 'nulls')} ({_share(count, self.rows)} of {self.rows:,} rows) in a non-null column: "
+                   f"fill every row, or mark the column nullable in {self.contract['_file']} if nulls are meant")
+        explanation = self.injections.explain("nullable", self.name, column, count, self.rows)
+        if explanation:
+            explained, text = explanation
+            if explained:
+                self.note(column, "nullable", count, [], f"{self.name}.{column}: {_many(count, 'null', 'nulls')} {text}")
+                return
+            message += f"; more than {text}"
+        self.error(column, "nullable", count, [], message)
+
+    def _report_duplicates(self, column: str, count: int) -> None:
+        value = self.plans[column].value
+        duplicated = self.opened.frame.select(value.alias(column)).drop_nulls().group_by(column).len().filter(pl.col("len") > 1)
+        examples = duplicated.head(EXAMPLES).collect()[column].to_list()
+        message = f"{self.name}.{column}: {_many(count, 'extra row repeats', 'extra rows repeat')} a value of this unique column ({_examples(examples)}): make every value unique (e.g. build it from the row number)"
+        self._report_keyed("unique", column, count, examples, message)
+
+    def _report_duplicate_keys(self, count: int) -> None:
+        key = self.contract["primary_key"]
+        keys = [self.plans[column].value.alias(column) for column in key]
+        duplicated = self.opened.frame.select(keys).group_by(key).len().filter(pl.col("len") > 1)
+        found = duplicated.head(EXAMPLES).collect().drop("len")
+        examples = found[key[0]].to_list() if len(key) == 1 else found.to_dicts()
+        shown = ", ".join(key)
+        message = (f"{self.name} primary key ({shown}): {_many(count, 'extra row repeats', 'extra rows repeat')} a key ({_examples(examples)}): keys must be unique; "
+                   f"derive ids from the row index (start + arange), and for a composite key draw each combination once")
+        self._report_keyed("pk", ", ".join(key) if len(key) > 1 else key[0], count, examples, message)
+
+    def _report_keyed(self, check: str, column: str, count: int, examples: list, message: str) -> None:
+        explanation = self.injections.explain(check, self.name, column, count, self.rows)
+        if explanation:
+            explained, text = explanation
+            if explained:
+                self.note(column, check, count, examples, f"{message.split(':')[0]}: {_many(count, 'duplicate row', 'duplicate rows')} {text}")
+                return
+            message += f"; more than {text}"
+        self.error(column, check, count, examples, message)
+
+    def key_frame(self, columns: list[str]) -> pl.LazyFrame | None:
+        plans = [self.plans.get(column) for column in columns]
+        if any(plan is None or not plan.checkable for plan in plans):
+            return None
+        return self.opened.frame.select([plan.value.alias(plan.name) for plan in plans])
+
+
+def check_foreign_keys(check: TableCheck, checks: dict[str, TableCheck], result: ValidationResult) -> None:
+    for fk in check.contract["foreign_keys"]:
+        columns, parent_name, parent_columns = fk["columns"], fk["references"]["table"], fk["references"]["columns"]
+        label = ", ".join(columns)
+        parent = checks.get(parent_name)
+        if parent is None:
+            check.note(label, "fk", 0, [], f"{check.name}.{label} → {parent_name}: not checked, {parent_name} is not in the folder")
+            continue
+        child_keys = check.key_frame(columns)
+        parent_keys = parent.key_frame(parent_columns)
+        if child_keys is None or parent_keys is None:
+            check.note(label, "fk", 0, [], f"{check.name}.{label} → {parent_name}.{', '.join(parent_columns)}: not checked until the column errors above are fixed")
+            continue
+        parent_schema = parent_keys.collect_schema()
+        renamed = parent_keys.rename(dict(zip(parent_columns, columns))).unique()
+        child_keys = child_keys.drop_nulls().with_columns(
+            pl.col(c).cast(parent_schema[p], strict=False) for c, p in zip(columns, parent_columns)
+        )
+        orphans = child_keys.join(renamed, on=columns, how="anti")
+        count = orphans.select(pl.len()).collect().item()
+        if not count:
+            continue
+        sample = orphans.unique().head(EXAMPLES).collect()
+        examples = sample[columns[0]].to_list() if len(columns) == 1 else sample.to_dicts()
+        target = f"{parent_name}.{', '.join(parent_columns)}"
+        check.error(label, "fk", count, examples,
+                    f"{check.name}.{label}: {_many(count, 'row references a value', 'rows reference values')} not in {target} ({_examples(examples)}): "
+                    f"child keys must be drawn from the parent's ids (the same id range and --rows/--seed as the {parent_name} run)")
+
+
+# ---------------------------------------------------------------------------------------------
+# The whole folder
+
+
+def _read_manifest(directory: Path, result: ValidationResult) -> dict | None:
+    path = directory / MANIFEST
+    if not path.is_file():
+        result.notes.append(Finding(None, None, "manifest", 0, [], f"no {MANIFEST} in {directory}: cannot tell whether the tables come from one run (the generators write it last; a missing one can mean an interrupted run)"))
+        return None
+    try:
+        manifest = json.loads(path.read_text())
+        if not isinstance(manifest, dict):
+            raise ValueError("not a JSON object")
+    except ValueError as error:
+        result.errors.append(Finding(None, None, "manifest", 1, [], f"{path} is not readable JSON ({error}): rerun the generator to rewrite the folder"))
+        return None
+    return manifest
+
+
+def _infer_industry(found: dict[str, list[StoredTable]], contracts: dict[str, dict[str, dict]], directory: Path) -> str:
+    scores: dict[str, float] = {}
+    for industry, tables in contracts.items():
+        score = 0.0
+        for name, contract in tables.items():
+            if name not in found:
+                continue
+            try:
+                present = set(open_table(found[name][0], contract).columns)
+            except Exception:
+                present = set()
+            wanted = {column["name"] for column in contract["columns"]}
+            # A matching name counts a little even when the columns do not fit at all.
+            score += 0.1 + len(present & wanted) / len(wanted)
+        if score:
+            scores[industry] = score
+    if not scores:
+        names = ", ".join(sorted(found)) or "none"
+        raise UsageError(f"no table in {directory} has a contract (tables found: {names}); pass --industry, or --schemas with the contracts")
+    ranked = sorted(scores.items(), key=lambda item: -item[1])
+    if len(ranked) > 1 and abs(ranked[0][1] - ranked[1][1]) < 1e-9:
+        tied = " and ".join(industry for industry, _ in ranked if abs(ranked[0][1] - _) < 1e-9)
+        raise UsageError(f"the tables in {directory} fit {tied} equally well: pass --industry")
+    return ranked[0][0]
+
+
+def validate_directory(directory: Path, industry: str | None = None, schemas_dir: Path | None = None,
+                       *, allow_missing: bool = False, summary: bool = False) -> ValidationResult:
+    """Check every table in ``directory`` against its industry's contracts.
+
+    Raises UsageError when it cannot run (no folder, no contracts, unclear or unknown industry).
+    """
+    directory = Path(directory)
+    if not directory.exists():
+        raise UsageError(f"{directory} does not exist: pass the folder the generator wrote (its --output)")
+    if not directory.is_dir():
+        raise UsageError(f"{directory} is a file: pass the folder that holds the tables, not one table")
+    contracts, problems = load_contracts(Path(schemas_dir) if schemas_dir else SCHEMAS_DIR)
+    result = ValidationResult(directory, None)
+    manifest = _read_manifest(directory, result)
+    found, discovery_notes = discover_tables(directory)
+    result.notes += discovery_notes
+
+    manifest_industry = manifest.get("industry") if manifest else None
+    known = sorted(contracts)
+    if industry is not None:
+        if industry not in contracts:
+            raise UsageError(f"no contracts for industry {industry!r} (known: {', '.join(known) or 'none'})")
+        if manifest_industry and manifest_industry != industry:
+            result.notes.append(Finding(None, None, "manifest", 0, [manifest_industry], f"{MANIFEST} says industry {manifest_industry!r}, checking against {industry!r} as asked"))
+    elif manifest_industry:
+        if manifest_industry not in contracts:
+            raise UsageError(f"{MANIFEST} says industry {manifest_industry!r}, which has no contracts (known: {', '.join(known) or 'none'}): pass --industry or --schemas")
+        industry = manifest_industry
+    else:
+        industry = _infer_industry(found, contracts, directory)
+    result.industry = industry
+
+    for problem_industry, finding in problems:
+        (result.errors if problem_industry == industry else result.notes).append(finding)
+
+    industry_contracts = contracts[industry]
+    injections = Injections(manifest.get("quality_injections") if manifest else None)
+    manifest_tables = (manifest or {}).get("tables") or {}
+    checks: dict[str, TableCheck] = {}
+    opened_tables: dict[str, OpenedTable] = {}
+
+    for name, copies in found.items():
+        chosen = copies[0]
+        if len(copies) > 1:
+            recorded = (manifest_tables.get(name) or {}).get("path")
+            chosen = next((c for c in copies if c.path.name == recorded), copies[0])
+            others = [c.path.name for c in copies if c is not chosen]
+            result.errors.append(Finding(name, None, "manifest", len(others), others,
+                                         f"{name}: several copies ({', '.join(c.path.name for c in copies)}); checked {chosen.path.name}: "
+                                         f"the others come from another run: remove {', '.join(others)}"))
+        contract = industry_contracts.get(name)
+        result.tables[name] = {"path": chosen.path.name, "format": chosen.format, "rows": None, "contract": contract["_file"] if contract else None}
+        try:
+            opened = open_table(chosen, contract)
+            opened_tables[name] = opened
+            if contract is None:
+                result.tables[name]["rows"] = opened.frame.select(pl.len()).collect().item()
+                result.notes.append(Finding(name, None, "extra_table", 0, [], f"{name} ({chosen.path.name}) has no {industry} contract: not checked"))
+                continue
+            check = TableCheck(opened, contract, result, injections)
+            check.run()
+            checks[name] = check
+        except Exception as error:  # a corrupt or unreadable table is a finding, not a crash
+            opened_tables.pop(name, None)
+            checks.pop(name, None)
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            result.errors.append(Finding(name, None, "read", 1, [], f"{name} ({chosen.path.name}) cannot be read ({type(error).__name__}: {reason}): regenerate it"))
+
+    for name, contract in industry_contracts.items():
+        if name in found:
+            continue
+        recorded = manifest_tables.get(name)
+        why = f" although {MANIFEST} lists it ({recorded.get('rows', '?')} rows): it was removed or moved after the run" if isinstance(recorded, dict) else ""
+        text = f"{industry} table {name} is missing from {directory}{why}: the generator writes every table of its industry, so rerun it"
+        if allow_missing:
+            result.notes.append(Finding(name, None, "missing_table", 1, [], f"{industry} table {name} is not in the folder (allowed by --allow-missing)"))
+        else:
+            result.errors.append(Finding(name, None, "missing_table", 1, [], text + " (or pass --allow-missing if you wrote a subset on purpose)"))
+
+    for check in checks.values():
+        try:
+            check_foreign_keys(check, checks, result)
+        except Exception as error:
+            result.errors.append(Finding(check.name, None, "read", 1, [], f"{check.name}: foreign keys could not be checked ({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}): regenerate the table"))
+
+    if manifest is not None:
+        _check_manifest(manifest, manifest_tables, found, result, industry_contracts)
+
+    if summary:
+        for name, opened in opened_tables.items():
+            try:
+                result.profiles[name] = profile_table(opened, checks.get(name))
+            except Exception as error:
+                result.notes.append(Finding(name, None, "summary", 0, [], f"{name}: no profile ({type(error).__name__})"))
+    return result
+
+
+def _check_manifest(manifest: dict, manifest_tables: dict, found: dict[str, list[StoredTable]], result: ValidationResult, contracts: dict) -> None:
+    stale = "this table comes from another run: regenerate the folder or remove the stale table"
+    if not isinstance(manifest_tables, dict) or not manifest_tables:
+        result.errors.append(Finding(None, None, "manifest", 1, [], f"{MANIFEST} lists no tables: rerun the generator so the manifest records what it wrote"))
+        return
+    for name, info in result.tables.items():
+        recorded = manifest_tables.get(name)
+        if not isinstance(recorded, dict):
+            result.errors.append(Finding(name, None, "manifest", 1, [info["path"]], f"{name} ({info['path']}) is not in {MANIFEST}: {stale}"))
+            continue
+        if recorded.get("path") and recorded["path"] != info["path"]:
+            result.errors.append(Finding(name, None, "manifest", 1, [info["path"]],
+                                         f"{name}: the folder holds {info['path']} but {MANIFEST} recorded {recorded['path']}: {stale}"))
+            continue
+        rows = info.get("rows")
+        if isinstance(recorded.get("rows"), int) and rows is not None and rows != recorded["rows"]:
+            result.errors.append(Finding(name, None, "manifest", abs(rows - recorded["rows"]), [rows],
+                                         f"{name}: {rows:,} rows but {MANIFEST} recorded {recorded['rows']:,}: {stale}"))
+            continue
+        stored = next((c for c in found.get(name, []) if c.path.name == info["path"]), None)
+        if stored is not None and isinstance(recorded.get("bytes"), int):
+            size = stored.bytes
+            if size != recorded["bytes"]:
+                result.errors.append(Finding(name, None, "manifest", abs(size - recorded["bytes"]), [size],
+                                             f"{name}: {size:,} bytes on disk but {MANIFEST} recorded {recorded['bytes']:,}: {stale}"))
+    for name in manifest_tables:
+        if name not in found and name not in contracts:
+            result.errors.append(Finding(name, None, "manifest", 1, [], f"{name} is listed in {MANIFEST} but not in the folder: it was removed or moved after the run; rerun the generator"))
+
+
+# ---------------------------------------------------------------------------------------------
+# --summary: a compact profile per table
+
+
+def profile_table(opened: OpenedTable, check: TableCheck | None) -> dict:
+    frame = opened.frame
+    values = {}
+    for name in opened.columns:
+        plan = check.plans.get(name) if check else None
+        values[name] = plan.value if plan is not None and plan.checkable else pl.col(name)
+    typed = frame.select([expr.alias(name) for name, expr in values.items()])
+    schema = typed.collect_schema()
+    aggregates = [pl.len().alias("|rows")]
+    for name, dtype in schema.items():
+        aggregates.append(pl.col(name).null_count().alias(f"{name}|nulls"))
+        if not isinstance(dtype, (pl.List, pl.Array)):
+            aggregates.append(pl.col(name).n_unique().alias(f"{name}|distinct"))
+        if dtype.is_numeric() or dtype.is_temporal():
+            aggregates += [pl.col(name).min().alias(f"{name}|min"), pl.col(name).max().alias(f"{name}|max")]
+    stats = typed.select(aggregates).collect().row(0, named=True)
+    rows = stats["|rows"]
+    profile = {"rows": rows, "columns": {}}
+    for name, dtype in schema.items():
+        entry = {"type": str(dtype), "null_pct": round(100 * stats[f"{name}|nulls"] / rows, 2) if rows else 0.0}
+        if f"{name}|distinct" in stats:
+            entry["distinct"] = stats[f"{name}|distinct"]
+        if f"{name}|min" in stats:
+            entry["min"], entry["max"] = _json_value(stats[f"{name}|min"]), _json_value(stats[f"{name}|max"])
+        elif isinstance(dtype, (pl.String, pl.Boolean, pl.Categorical, pl.Enum)) and rows:
+            non_null = rows - stats[f"{name}|nulls"]
+            if entry.get("distinct", 0) < max(non_null, 1) or non_null <= 3:
+                top = typed.select(pl.col(name).drop_nulls()).group_by(name).len().sort(["len", name], descending=[True, False]).head(3).collect()
+                entry["top"] = [[_json_value(v), round(100 * n / rows, 1)] for v, n in top.iter_rows()]
+            else:
+                entry["top"] = "all distinct"
+        profile["columns"][name] = entry
+    return profile
+
+
+def format_profiles(profiles: dict[str, dict]) -> str:
+    lines = []
+    for table, profile in profiles.items():
+        lines.append(f"\n{table}: {profile['rows']:,} rows")
+        width = max([len(name) for name in profile["columns"]] + [6])
+        lines.append(f"  {'column':<{width}}  {'nulls':>6}  {'distinct':>9}  range / top values")
+        for name, entry in profile["columns"].items():
+            if "min" in entry:
+                detail = f"{_fmt(entry['min'])} .. {_fmt(entry['max'])}"
+            elif isinstance(entry.get("top"), list):
+                detail = ", ".join(f"{_fmt(v)} {share:g}%" for v, share in entry["top"])
+            else:
+                detail = entry.get("top", entry["type"])
+            distinct = f"{entry['distinct']:,}" if "distinct" in entry else "-"
+            lines.append(f"  {name:<{width}}  {entry['null_pct']:>5.1f}%  {distinct:>9}  {detail}")
+    return "\n".join(lines)
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    text = str(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Check a folder of generated tables against the table contracts (assets/schemas).",
+        epilog="Exit 0: clean. Exit 1: violations (each named with table, column, count and examples). Exit 2: usage error.",
+    )
+    parser.add_argument("directory", type=Path, help="folder the generator wrote (its --output)")
+    parser.add_argument("--industry", help="industry to check against (default: the manifest's, else inferred from the tables)")
+    parser.add_argument("--schemas", type=Path, default=None, help=f"contracts folder (default: {SCHEMAS_DIR})")
+    parser.add_argument("--summary", action="store_true", help="also print a per-table profile: rows, null %%, distinct counts, ranges, top values")
+    parser.add_argument("--json", action="store_true", help="print the findings as JSON instead of the report")
+    parser.add_argument("--allow-missing", action="store_true", help="a table of the industry missing from the folder is a note, not an error")
+    args = parser.parse_args(argv)
+    try:
+        result = validate_directory(args.directory, args.industry, args.schemas, allow_missing=args.allow_missing, summary=args.summary)
+    except UsageError as error:
+        parser.error(str(error))
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2, default=str))
+    else:
+        print(result)
+        if args.summary:
+            print(format_profiles(result.profiles))
+    return 0 if result.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1276 @@
+# /// script
+# requires-python = ">=3.11"
+# dependencies = [
+#   "polars>=2.1,<2.2",
+#   "numpy>=2.4,<2.5",
+#   "mimesis>=22.2,<23",
+#   "pyarrow>=17",
+#   "deltalake>=1.1,<2",
+# ]
+# ///
+"""Tier 1 financial data: bank customers, their accounts, brokerage trades and cash transactions.
+
+Tables (parents first), with the rows each gets by default:
+
+- ``customers``    --customers, 0.625 per account (1.6 accounts per customer): name, safe email
+  and phone, a US address whose city/state/ZIP agree, date of birth, customer_since, segment,
+  KYC status, credit score.
+- ``accounts``     --rows, the main entity (the spec's financial key table; 10,000 by default):
+  type, status, currency, Gamma-distributed balance per type, risk rating, opened_date, a
+  synthetic account number.
+- ``trades``       --trades, 3 per account: equity trades, only on brokerage and retirement
+  accounts, on NYSE trading days and hours, at per-symbol price levels; notional = quantity x
+  price exactly; T+2 settlement before 2024-05-28, T+1 from then on.
+- ``transactions`` --transactions, 20 per account: deposits, withdrawals, transfers, payments,
+  fees, interest and dividends weighted by account type, signed amounts (credits positive,
+  debits negative), channel, counterparty, a rare ``is_fraud`` flag (--fraud-rate).
+
+Linked facts: every account's opened_date is on or after its customer's customer_since, and a
+customer's first account opens on customer_since itself; trades and transactions fall in 2024
+and never before their account opened. Activity per account is heavy-tailed (Pareto weights).
+The contracts in assets/schemas/financial_*.json describe every column and distribution.
+
+Example: ``uv run scripts/generators/polars/financial.py --rows 100000 --format delta``.
+In a notebook: ``main(["--rows", "5000", "--output", "/Volumes/main/demo/raw/financial"])``.
+Reproducibility: the same seed, options and pinned library versions give the same data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+INDUSTRY = "financial"
+GENERATOR = "scripts/generators/polars/financial.py"
+
+# --- Sizes -------------------------------------------------------------------------------------
+DEFAULT_ACCOUNTS = 10_000
+# Demo choices, documented in the contracts: most customers hold one account, some a checking
+# and savings pair or more (1 + Poisson(0.6) accounts each).
+CUSTOMERS_PER_ACCOUNT = 0.625
+TRADES_PER_ACCOUNT = 3.0
+TRANSACTIONS_PER_ACCOUNT = 20.0
+DEFAULT_FRAUD_RATE = 0.002
+
+# Every random draw comes from default_rng([seed, salt, first row of the chunk]); one salt per
+# table (and per precomputed profile) keeps tables independent of each other.
+CUSTOMER_PROFILE_SALT = 101
+CUSTOMERS_SALT = 102
+ACCOUNT_PROFILE_SALT = 201
+ACCOUNTS_SALT = 202
+SECURITIES_SALT = 301
+TRADES_SALT = 302
+TRANSACTIONS_SALT = 401
+
+CUSTOMER_ID_START = 1_000_000
+ACCOUNT_ID_START = 100_000_000
+TRADE_ID_START = 1
+TXN_ID_START = 1
+
+
+# --- Fixed windows (never today's date) --------------------------------------------------------
+def day_number(iso_date: str) -> int:
+    """Days since 1970-01-01, the integer form Polars stores a Date in."""
+    return int(np.datetime64(iso_date, "D").astype(np.int64))
+
+
+EVENT_START = day_number("2024-01-01")  # trades and transactions happen in calendar 2024
+EVENT_END = day_number("2024-12-31")
+# Banking relationships last decades, so customers joined over twenty years, uniformly.
+CUSTOMER_SINCE_START = day_number("2005-01-01")
+SECONDS_PER_DAY = 86_400
+MICROSECONDS = 1_000_000
+
+# --- Customers -----------------------------------------------------------------------------------
+SEGMENTS = ("mass", "affluent", "private")
+SEGMENT_WEIGHTS = (80, 16, 4)
+# Affluent and private-banking customers keep larger balances: their Gamma scale is multiplied.
+SEGMENT_BALANCE_MULTIPLIER = np.array([1.0, 4.0, 20.0])
+KYC_STATUSES = ("verified", "pending", "expired")
+KYC_WEIGHTS = (95, 3, 2)
+# FICO-like score: Normal around the US average (~715), clipped to the 300..850 scale.
+CREDIT_SCORE_MEAN, CREDIT_SCORE_SD = 715.0, 70.0
+CREDIT_SCORE_MIN, CREDIT_SCORE_MAX = 300, 850
+# Age when the customer joined: Normal(38, 13) years, at least 18 (6575 days covers 18 calendar
+# years whatever the leap days), and nobody older than 95 by the end of 2024.
+AGE_AT_JOINING_MEAN, AGE_AT_JOINING_SD = 38.0, 13.0
+ADULT_DAYS = 6_575
+MAX_AGE_AT_END_DAYS = int(95 * 365.25)
+EMAIL_DOMAINS = ("example.com", "example.net", "example.org")  # RFC 2606: reach nobody
+
+# --- Accounts ------------------------------------------------------------------------------------
+ACCOUNT_TYPES = ("checking", "savings", "money_market", "brokerage", "retirement")
+ACCOUNT_TYPE_WEIGHTS = (40, 30, 8, 12, 10)
+# Only investment accounts trade (a checking account holds no securities).
+INVESTMENT_TYPES = ("brokerage", "retirement")
+# Balance in account currency, Gamma(shape, scale) for the mass segment (mean = shape x scale):
+# everyday checking small, savings and money market larger, investment accounts largest; a shape
+# at or below 1 puts many accounts near zero, as real deposit books do.
+BALANCE_GAMMA = {
+    "checking": (1.2, 4_000.0),
+    "savings": (0.9, 15_000.0),
+    "money_market": (1.5, 20_000.0),
+    "brokerage": (0.8, 60_000.0),
+    "retirement": (1.1, 80_000.0),
+}
+GAMMA_SHAPE = np.array([BALANCE_GAMMA[kind][0] for kind in ACCOUNT_TYPES])
+GAMMA_SCALE = np.array([BALANCE_GAMMA[kind][1] for kind in ACCOUNT_TYPES])
+ACCOUNT_STATUSES = ("active", "dormant", "frozen")
+ACCOUNT_STATUS_WEIGHTS = (93, 5, 2)
+# Dormant accounts barely move; frozen ones (a legal or compliance hold) see a little activity.
+STATUS_ACTIVITY = np.array([1.0, 0.02, 0.1])
+RISK_RATINGS = ("low", "medium", "high")
+RISK_RATING_WEIGHTS = (70, 24, 6)
+# Deposit accounts of US customers are mostly in dollars; investment accounts always are.
+CURRENCIES = ("USD", "EUR", "GBP", "CAD")
+CURRENCY_WEIGHTS = (94, 3, 2, 1)
+# Activity per account: Pareto(alpha = 1.5, minimum 1) weights, so a few accounts carry a large
+# share of all activity (the top tenth of weights holds 0.1 ** (1 - 1/1.5) = 46% of the total).
+ACTIVITY_PARETO_ALPHA = 1.5
+# Retirement accounts trade a quarter as often as brokerage accounts.
+TRADING_ACTIVITY = np.array([0.0, 0.0, 0.0, 1.0, 0.25])
+# Account numbers: 12 digits, "99" + nine digits + a Luhn check digit. No standard reserves a
+# fictitious range, but no routing number is generated either, so they identify nothing; the
+# nine digits are the row number through a bijection mod 10**9, so they are unique.
+ACCOUNT_NUMBER_PREFIX = 99 * 10**9
+ACCOUNT_NUMBER_MULTIPLIER = 387_420_489  # 3**18: coprime to 10**9, so the map is a bijection
+
+# --- Securities and trades -------------------------------------------------------------------
+N_SECURITIES = 500
+# Symbol popularity follows Zipf (weight 1/rank): the ten most traded of 500 symbols take
+# H(10)/H(500) = 43% of trades.
+SYMBOL_ZIPF_EXPONENT = 1.0
+# Price level of a symbol on 2024-01-02: lognormal with median $45 (sigma 1.0 in log space), then
+# a daily random walk of 1.5% and 0.3% noise around the day's level for each trade.
+BASE_PRICE_MEDIAN, BASE_PRICE_SIGMA = 45.0, 1.0
+DAILY_RETURN_SIGMA = 0.015
+INTRADAY_PRICE_SIGMA = 0.003
+# Order size: a lognormal notional target (median $4,000), turned into whole shares.
+TRADE_NOTIONAL_MEDIAN, TRADE_NOTIONAL_SIGMA = 4_000.0, 1.2
+SIDES = ("BUY", "SELL")
+SIDE_WEIGHTS = (55, 45)
+EXCHANGES = ("NASDAQ", "NYSE", "NYSE American")
+EXCHANGE_WEIGHTS = (50, 45, 5)
+# NYSE calendar: 2024 holidays (plus the first 2025 ones, for settlement dates), early closes
+# at 13:00 New York time, and the switch from T+2 to T+1 settlement on 2024-05-28.
+NYSE_HOLIDAYS = np.array(
+    [
+        "2024-01-01", "2024-01-15", "2024-02-19", "2024-03-29", "2024-05-27", "2024-06-19",
+        "2024-07-04", "2024-09-02", "2024-11-28", "2024-12-25", "2025-01-01", "2025-01-09",
+    ],
+    dtype="datetime64[D]",
+)
+NYSE_EARLY_CLOSES = np.array(["2024-07-03", "2024-11-29", "2024-12-24"], dtype="datetime64[D]")
+T_PLUS_1_FROM = day_number("2024-05-28")
+MARKET_OPEN_SECONDS = 9 * 3600 + 30 * 60  # 09:30 New York
+_calendar = np.arange(np.datetime64("2024-01-01"), np.datetime64("2025-01-01"))
+TRADING_DAYS = _calendar[np.is_busday(_calendar, holidays=NYSE_HOLIDAYS)].astype(np.int64)
+SESSION_SECONDS = np.where(np.isin(TRADING_DAYS, NYSE_EARLY_CLOSES.astype(np.int64)), 3.5 * 3600, 6.5 * 3600)
+
+# --- Transactions ----------------------------------------------------------------------------
+TXN_TYPES = ("deposit", "withdrawal", "transfer", "payment", "fee", "interest", "dividend")
+# Which transactions an account sees depends on its type (each row sums to 100, in TXN_TYPES
+# order): card payments come from checking; dividends only reach investment accounts.
+TXN_TYPE_WEIGHTS = {
+    "checking": (18, 14, 16, 46, 4, 2, 0),
+    "savings": (34, 12, 42, 0, 2, 10, 0),
+    "money_market": (30, 10, 40, 4, 2, 14, 0),
+    "brokerage": (26, 10, 40, 0, 4, 4, 16),
+    "retirement": (50, 4, 20, 0, 6, 4, 16),
+}
+# +1 credit, -1 debit; transfers go either way (TRANSFER_IN_SHARE of them are incoming).
+TXN_SIGN = np.array([1, -1, 0, -1, -1, 1, 1])
+TRANSFER_IN_SHARE = 0.5
+# Lognormal amounts per type, (median USD, sigma); fees come from a fee schedule instead, and
+# withdrawals are rounded to the $20 notes cash machines hand out.
+TXN_AMOUNT_LOGNORMAL = {
+    "deposit": (900.0, 0.9),
+    "withdrawal": (120.0, 0.7),
+    "transfer": (350.0, 1.2),
+    "payment": (42.0, 1.1),
+    "fee": (15.0, 0.0),
+    "interest": (4.0, 1.3),
+    "dividend": (25.0, 1.4),
+}
+TXN_MEDIAN = np.array([TXN_AMOUNT_LOGNORMAL[kind][0] for kind in TXN_TYPES])
+TXN_SIGMA = np.array([TXN_AMOUNT_LOGNORMAL[kind][1] for kind in TXN_TYPES])
+FEE_SCHEDULE_CENTS = (250, 300, 1200, 1500, 3500)  # ATM, paper statement, maintenance, wire, overdraft
+FEE_WEIGHTS = (30, 20, 25, 10, 15)
+WITHDRAWAL_STEP_CENTS = 2_000
+# Fraud: a share of customer-initiated transactions (all but fees, interest and dividends), with
+# amounts three times the usual size: card testing aside, fraud goes for the money.
+FRAUD_AMOUNT_MULTIPLIER = 3.0
+CHANNELS = ("ach", "atm", "branch", "card", "mobile", "online", "wire", "system")
+CHANNEL_WEIGHTS = {
+    "deposit": {"ach": 55, "mobile": 20, "branch": 15, "atm": 10},
+    "withdrawal": {"atm": 80, "branch": 20},
+    "transfer": {"online": 40, "mobile": 35, "branch": 10, "wire": 15},
+    "payment": {"card": 70, "online": 20, "ach": 10},
+    "fee": {"system": 100},
+    "interest": {"system": 100},
+    "dividend": {"system": 100},
+}
+# Customer-initiated transactions by UTC hour: busiest 15:00-22:00 UTC (US daytime), quietest
+# 05:00-10:00 UTC (US night). System postings (fee, interest, dividend) run at 06:00:00 UTC;
+# fees and interest post on the last day of a month.
+HOUR_WEIGHTS_UTC = (6, 5, 4, 3, 2, 1, 1, 1, 1, 1, 2, 3, 4, 5, 6, 7, 7, 7, 7, 7, 7, 7, 6, 6)
+SYSTEM_POSTING_SECONDS = 6 * 3600
+
+
+# --- Bundled reference data: US places (copied verbatim from scripts/utils/us_places.py) --------
+US_CENSUS_REGIONS = {
+    "Northeast": "CT ME MA NH RI VT NJ NY PA",
+    "Midwest": "IL IN MI OH WI IA KS MN MO NE ND SD",
+    "South": "DE DC FL GA MD NC SC VA WV AL KY MS TN AR LA OK TX",
+    "West": "AZ CO ID MT NV NM UT WY AK CA HI OR WA",
+}
+
+US_PLACES = """\
+AK|Anchorage,99501-99,290
+AL|Huntsville,35801-24,215;Birmingham,35203-44,196;Montgomery,36104-19,195;Mobile,36602-95,183
+AL|Tuscaloosa,35401-06,111
+AR|Little Rock,72201-27,203
+AZ|Phoenix,85003-86,1650;Tucson,85701-57,543;Mesa,85201-15,472;Chandler,85224-86,261
+AZ|Gilbert,85233-98,248;Glendale,85301-10,240;Scottsdale,85250-66,237;Peoria,85345-83,191
+AZ|Tempe,85281-88,176;Surprise,85374-88,143
+CA|Los Angeles,90001-79,3821;San Diego,92101-99,1404;San Jose,95101-48,997
+CA|San Francisco,94102-88,828;Fresno,93701-37,542;Sacramento,95811-64,525
+CA|Long Beach,90802-33,474;Oakland,94601-21,419;Bakersfield,93301-14,374;Anaheim,92801-99,351
+CA|Riverside,92501-08,317;Santa Ana,92701-99,310;Stockton,95202-19,306;Chula Vista,91910-15,266
+CA|Irvine,92602-20,257;Fremont,94536-55,232;San Bernardino,92401-11,216;Fontana,92335-37,213
+CA|Modesto,95350-58,211;Oxnard,93030-36,207;Moreno Valley,92551-57,204
+CA|Huntington Beach,92646-49,202;Glendale,91201-10,201;Santa Clarita,91350-90,182
+CA|Santa Rosa,95401-09,178;Oceanside,92054-58,176;Garden Grove,92840-45,175
+CA|Rancho Cucamonga,91701-39,175;Ontario,91758-64,171;Elk Grove,95757-58,167;Corona,92878-83,164
+CA|Lancaster,93534-36,161;Palmdale,93550-91,158;Hayward,94541-45,158;Salinas,93901-08,157
+CA|Sunnyvale,94085-89,156;Pomona,91766-68,153;Escondido,92025-29,151;Valencia,91354-55,148
+CA|Torrance,90501-06,144;Pasadena,91101-07,142;Orange,92862-69,141;Fullerton,92831-35,141
+CA|Van Nuys,91401-11,136;Roseville,95661-78,130;Visalia,93277-92,130;Thousand Oaks,91360-62,129
+CA|Concord,94518-21,129;Simi Valley,93063-65,127;Santa Clara,95050-54,126
+CA|Victorville,92392-95,122;Vallejo,94589-92,122;Chico,95926-73,121;Berkeley,94702-10,121
+CA|El Monte,91731-32,117;Carlsbad,92008-11,115;Downey,90240-42,114;Costa Mesa,92626-27,113
+CA|Fairfield,94533-34,113;Inglewood,90301-11,112;Antioch,94509-31,111;Temecula,92590-92,110
+CA|Murrieta,92562-63,110;Richmond,94801-50,110;West Covina,91790-92,108;Norwalk,90650-50,107
+CA|Daly City,94014-15,107;Burbank,91501-06,105;Santa Maria,93454-58,105
+CA|Universal City,91608-08,105;Clovis,93611-19,104;El Cajon,92019-21,104
+CO|Denver,80202-99,729;Colorado Springs,80902-51,457;Aurora,80010-45,359
+CO|Fort Collins,80521-28,171;Thornton,80241-41,133;Westminster,80030-31,116;Arvada,80002-07,115
+CO|Pueblo,81001-08,109;Greeley,80631-34,109;Boulder,80301-05,107
+CT|Bridgeport,06604-10,148;New Haven,06510-19,130;Stamford,06901-10,129;Hartford,06101-52,121
+CT|Waterbury,06701-10,109
+DC|Washington,20001-45,690
+DE|Wilmington,19801-10,71
+FL|Jacksonville,32202-77,1010;Miami,33122-98,487;Tampa,33602-47,415;Orlando,32801-39,335
+FL|St. Petersburg,33701-30,257;Hialeah,33010-18,237;Tallahassee,32301-17,202
+FL|Fort Lauderdale,33301-94,183;Cape Coral,33904-93,175;Pembroke Pines,33028-28,167
+FL|Port Saint Lucie,34952-87,165;Hollywood,33019-29,150;Gainesville,32601-53,145
+FL|Coral Springs,33065-71,129;West Palm Beach,33401-17,121;Palm Bay,32905-09,120
+FL|Clearwater,33755-65,117;Miami Gardens,33056-56,113;Pompano Beach,33060-76,108
+FL|Lakeland,33801-15,104
+GA|Atlanta,30303-69,511;Columbus,31901-09,207;Savannah,31401-21,148;Athens,30601-07,127
+HI|Honolulu,96813-50,351
+IA|Des Moines,50307-95,214;Cedar Rapids,52401-11,130
+ID|Boise,83702-16,236
+IL|Chicago,60601-99,2664;Aurora,60502-06,201;Rockford,61101-14,148;Joliet,60431-36,148
+IL|Naperville,60540-65,147;Peoria,61602-15,115;Springfield,62701-12,114;Elgin,60120-24,112
+IN|Indianapolis,46201-90,888;Fort Wayne,46802-45,260;Evansville,47708-25,120
+KS|Wichita,67202-76,396;Overland Park,66204-51,187;Kansas City,66101-18,153;Olathe,66061-62,134
+KS|Topeka,66603-83,126
+KY|Louisville,40202-99,624;Lexington,40502-17,320
+LA|New Orleans,70112-70,363;Baton Rouge,70801-36,227;Shreveport,71101-29,188
+LA|Metairie,70001-06,138;Lafayette,70501-08,121
+MA|Boston,02108-99,654;South Boston,02127-27,571;Worcester,01602-55,207;Springfield,01103-52,154
+MA|Lowell,01850-54,111;Cambridge,02138-42,110
+MD|Baltimore,21201-87,586
+ME|Portland,04101-09,67
+MI|Detroit,48201-43,646;Grand Rapids,49503-48,195;Warren,48088-93,134
+MI|Sterling Heights,48310-14,132;Ann Arbor,48103-09,117;Lansing,48906-33,113
+MN|Minneapolis,55401-55,411;Saint Paul,55101-31,303;Rochester,55901-06,112
+MO|Kansas City,64101-67,475;St. Louis,63101-80,280;Springfield,65802-10,170
+MO|Columbia,65201-99,129;Independence,64050-58,117
+MS|Jackson,39201-69,154
+MT|Billings,59101-06,117
+NC|Charlotte,28202-87,911;Raleigh,27601-17,482;Greensboro,27401-95,285;Durham,27701-13,258
+NC|Winston-Salem,27101-27,241;Fayetteville,28301-14,202;Cary,27511-19,160
+NC|Wilmington,28401-12,116;High Point,27260-65,110
+ND|Fargo,58102-04,119
+NE|Omaha,68102-76,486;Lincoln,68502-88,295
+NH|Manchester,03101-09,110
+NJ|Newark,07102-14,282;Jersey City,07302-11,264;Paterson,07501-24,148;Elizabeth,07201-08,129
+NM|Albuquerque,87101-23,565
+NV|Las Vegas,89101-99,642;Henderson,89002-74,286;Reno,89501-23,264;North Las Vegas,89030-87,235
+NY|New York,10001-90,4683;Brooklyn,11201-56,2736;Bronx,10451-75,1385;Staten Island,10301-14,469
+NY|Buffalo,14201-28,258;Jamaica,11430-36,217;Rochester,14604-26,210;Yonkers,10701-10,201
+NY|Astoria,11102-06,150;Syracuse,13202-24,144;Elmhurst,11373-73,113;Corona,11368-68,110
+OH|Columbus,43201-40,913;Cleveland,44102-44,365;Cincinnati,45202-55,311;Toledo,43601-23,266
+OH|Akron,44301-33,198;Dayton,45402-79,136
+OK|Oklahoma City,73102-95,681;Tulsa,74103-72,413;Norman,73026-72,128;Broken Arrow,74011-14,107
+OR|Portland,97201-67,653;Eugene,97401-08,177;Salem,97301-17,176;Gresham,97030-80,111
+PA|Philadelphia,19102-54,1574;Pittsburgh,15201-95,304;Allentown,18101-95,120
+RI|Providence,02903-09,191
+SC|Columbia,29201-29,142;Charleston,29401-92,133;North Charleston,29405-20,108
+SD|Sioux Falls,57103-10,172
+TN|Nashville,37201-38,689;Memphis,38103-57,633;Knoxville,37902-38,191;Chattanooga,37402-50,181
+TN|Clarksville,37040-43,167;Murfreesboro,37127-30,165
+TX|Houston,77002-99,2314;San Antonio,78201-85,1527;Dallas,75201-87,1326;Fort Worth,76102-79,1008
+TX|Austin,78701-99,974;El Paso,79901-38,679;Arlington,76001-18,388;Corpus Christi,78401-19,316
+TX|Plano,75023-94,284;Laredo,78040-46,256;Lubbock,79401-24,249;Garland,75040-44,237
+TX|Irving,75038-63,237;Cypress,77429-33,201;Amarillo,79101-24,199;Grand Prairie,75050-54,188
+TX|Brownsville,78520-26,187;McKinney,75069-72,163;Frisco,75033-36,154;Pasadena,77502-07,154
+TX|Mesquite,75149-81,145;Killeen,76541-49,141;McAllen,78501-04,140;Carrollton,75006-10,133
+TX|Midland,79701-12,133;Waco,76701-98,132;Denton,76201-10,131;Abilene,79601-06,125
+TX|Round Rock,78664-81,116;Beaumont,77701-13,115;Odessa,79761-66,114;Richardson,75080-82,111
+TX|Pearland,77581-84,109;College Station,77840-45,108;Wichita Falls,76301-10,105
+TX|Lewisville,75057-77,104;Tyler,75701-09,104
+UT|Salt Lake City,84101-80,216;West Valley City,84119-28,136;Provo,84601-06,115
+UT|West Jordan,84081-88,112
+VA|Virginia Beach,23451-64,455;Norfolk,23502-23,238;Chesapeake,23320-25,235
+VA|Richmond,23219-98,227;Arlington,22201-14,208;Newport News,23601-08,186
+VA|Alexandria,22301-32,159;Hampton,23661-69,137
+VT|Burlington,05401-08,42
+WA|Seattle,98101-99,781;Spokane,99201-24,229;Tacoma,98402-66,223;Vancouver,98660-86,196
+WA|Bellevue,98004-08,140;Kent,98030-42,127;Everett,98201-08,108
+WI|Milwaukee,53202-33,564;Madison,53703-26,280;Green Bay,54301-13,105
+WV|Huntington,25701-05,49
+WY|Cheyenne,82001-09,65
+"""
+
+
+def us_places() -> pl.DataFrame:
+    """Parse ``US_PLACES`` into one row per city, with its Census region and population weight."""
+    region_of = {state: region for region, states in US_CENSUS_REGIONS.items() for state in states.split()}
+    records = []
+    for line in US_PLACES.splitlines():
+        state, cities = line.split("|")
+        for record in cities.split(";"):
+            city, zip_range, thousands = record.split(",")
+            low, high_suffix = zip_range.split("-")
+            records.append((city, state, low[:3], int(low), int(low[:3] + high_suffix), region_of[state], int(thousands)))
+    return pl.DataFrame(
+        records,
+        schema={
+            "city": pl.String,
+            "state": pl.String,
+            "zip_prefix": pl.String,
+            "zip_low": pl.Int64,
+            "zip_high": pl.Int64,
+            "region": pl.String,
+            "weight": pl.Int64,
+        },
+        orient="row",
+    )
+
+
+def draw_us_places(places: pl.DataFrame, rng: np.random.Generator, n: int) -> pl.DataFrame:
+    """Draw ``n`` linked (city, state, postal_code, region) rows, weighted by population.
+
+    One uniform draw per row picks the place through the cumulative weights (searchsorted: a
+    weighted choice without a per-row loop); a second picks the ZIP inside that city's range.
+    """
+    cumulative = np.cumsum(places["weight"].to_numpy())
+    index = np.searchsorted(cumulative, rng.random(n) * cumulative[-1], side="right")
+    chosen = places[index]
+    span = (chosen["zip_high"] - chosen["zip_low"] + 1).to_numpy()
+    postal = chosen["zip_low"].to_numpy() + (rng.random(n) * span).astype(np.int64)
+    return pl.DataFrame(
+        {
+            "city": chosen["city"],
+            "state": chosen["state"],
+            "postal_code": pl.Series(postal, dtype=pl.Int64).cast(pl.String).str.zfill(5),
+            "region": chosen["region"],
+        }
+    )
+
+
+# --- Polars schemas: the generator's copy of assets/schemas/financial_*.json -----------------
+MONEY = pl.Decimal(18, 2)
+CUSTOMERS_SCHEMA = {
+    "customer_id": pl.Int64,
+    "first_name": pl.String,
+    "last_name": pl.String,
+    "name": pl.String,
+    "email": pl.String,
+    "phone": pl.String,
+    "street_address": pl.String,
+    "city": pl.String,
+    "state": pl.String,
+    "postal_code": pl.String,
+    "region": pl.String,
+    "date_of_birth": pl.Date,
+    "customer_since": pl.Date,
+    "segment": pl.String,
+    "kyc_status": pl.String,
+    "credit_score": pl.Int16,
+}
+ACCOUNTS_SCHEMA = {
+    "account_id": pl.Int64,
+    "customer_id": pl.Int64,
+    "account_number": pl.String,
+    "type": pl.String,
+    "status": pl.String,
+    "currency": pl.String,
+    "balance": MONEY,
+    "risk_rating": pl.String,
+    "opened_date": pl.Date,
+}
+TRADES_SCHEMA = {
+    "trade_id": pl.Int64,
+    "account_id": pl.Int64,
+    "symbol": pl.String,
+    "isin": pl.String,
+    "exchange": pl.String,
+    "side": pl.String,
+    "quantity": pl.Int64,
+    "price": MONEY,
+    "notional": pl.Decimal(20, 2),
+    "timestamp": pl.Datetime("us", "UTC"),
+    "settlement_date": pl.Date,
+}
+TRANSACTIONS_SCHEMA = {
+    "txn_id": pl.Int64,
+    "account_id": pl.Int64,
+    "type": pl.String,
+    "direction": pl.String,
+    "amount": MONEY,
+    "currency": pl.String,
+    "timestamp": pl.Datetime("us", "UTC"),
+    "channel": pl.String,
+    "counterparty": pl.String,
+    "counterparty_bank": pl.String,
+    "counterparty_bic": pl.String,
+    "is_fraud": pl.Boolean,
+}
+
+
+# --- Value pools, built once from Mimesis ---------------------------------------------------------
+POOL_DRAWS = 4_000  # enough draws to see nearly every value of Mimesis' name and street lists
+# Letters a check digit may use for a CUSIP issuer code (I and O are avoided: they read as 1/0).
+CUSIP_CHARACTERS = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+# BIC location characters; the second location character is always "0", which marks a test BIC.
+BIC_LOCATION_CHARACTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def weighted_pool(weights: Iterable[int]) -> np.ndarray:
+    """Category indices repeated by their integer weights: one uniform draw from the pool is a
+    weighted choice with exactly these proportions, and far cheaper than a per-row search."""
+    weights = list(weights)
+    return np.repeat(np.arange(len(weights), dtype=np.int8), weights)
+
+
+SEGMENT_POOL = weighted_pool(SEGMENT_WEIGHTS)
+KYC_POOL = weighted_pool(KYC_WEIGHTS)
+ACCOUNT_TYPE_POOL = weighted_pool(ACCOUNT_TYPE_WEIGHTS)
+ACCOUNT_STATUS_POOL = weighted_pool(ACCOUNT_STATUS_WEIGHTS)
+RISK_RATING_POOL = weighted_pool(RISK_RATING_WEIGHTS)
+CURRENCY_POOL = weighted_pool(CURRENCY_WEIGHTS)
+SIDE_POOL = weighted_pool(SIDE_WEIGHTS)
+EXCHANGE_POOL = weighted_pool(EXCHANGE_WEIGHTS)
+FEE_POOL = np.repeat(np.array(FEE_SCHEDULE_CENTS, dtype=np.int64), FEE_WEIGHTS)
+HOUR_POOL = weighted_pool(HOUR_WEIGHTS_UTC)
+IS_INVESTMENT = np.isin(np.array(ACCOUNT_TYPES), INVESTMENT_TYPES)
+# One 100-entry pool per account type (rows of TXN_TYPE_WEIGHTS) and per transaction type
+# (CHANNEL_WEIGHTS), so a single uniform draw picks the type or channel for any row.
+TXN_TYPE_POOLS = np.stack([weighted_pool(TXN_TYPE_WEIGHTS[kind]) for kind in ACCOUNT_TYPES])
+CHANNEL_POOLS = np.stack(
+    [
+        np.repeat(np.arange(len(CHANNELS), dtype=np.int8), [CHANNEL_WEIGHTS[kind].get(c, 0) for c in CHANNELS])
+        for kind in TXN_TYPES
+    ]
+)
+TXN_CODE = {kind: code for code, kind in enumerate(TXN_TYPES)}
+CHANNEL_CODE = {channel: code for code, channel in enumerate(CHANNELS)}
+
+
+def mimesis_locale(text: str) -> str:
+    """argparse type: a Mimesis locale code such as en, de or pt-br."""
+    from mimesis.locales import Locale
+
+    codes = sorted(locale.value for locale in Locale)
+    if text not in codes:
+        raise argparse.ArgumentTypeError(f"unknown locale {text!r}; Mimesis knows {', '.join(codes)}")
+    return text
+
+
+def distinct_sorted(draw: Callable[[], str], draws: int = POOL_DRAWS) -> list[str]:
+    """Distinct values of a Mimesis call, sorted (set order depends on PYTHONHASHSEED)."""
+    return sorted({draw() for _ in range(draws)})
+
+
+def email_slug(text: str, romanization: dict[int, str]) -> str:
+    """Lower-case ASCII letters of a name for an email local part ("José" -> "jose").
+
+    Cyrillic locales are romanized with Mimesis' own table; scripts with no Latin reading
+    (Japanese, Chinese, Arabic...) fall back to "client", so every address stays valid.
+    """
+    folded = unicodedata.normalize("NFKD", text.translate(romanization)).encode("ascii", "ignore").decode()
+    return "".join(ch for ch in folded.lower() if ch.isalnum()) or "client"
+
+
+def synthetic_bic(bank: str, taken: set[str]) -> str:
+    """A BIC-shaped code for a bank: 4 letters from its name, US, a location whose second
+    character is 0 (ISO 9362 marks those as test BICs, so no real institution owns it)."""
+    letters = "".join(ch for ch in email_slug(bank, {}).upper() if ch.isalpha())
+    initials = "".join(word[0] for word in bank.upper().split() if word[:1].isalpha())
+    code = (initials + letters + "XXXX")[:4] if len(initials) >= 2 else (letters + "XXXX")[:4]
+    for location in BIC_LOCATION_CHARACTERS:
+        bic = f"{code}US{location}0"
+        if bic not in taken:
+            taken.add(bic)
+            return bic
+    raise ValueError(f"no free test BIC for {bank!r}")
+
+
+@dataclass(frozen=True)
+class Pools:
+    """Mimesis values for one run; every per-row choice is an index into one of these."""
+
+    first_names: pl.Series
+    last_names: pl.Series
+    first_name_slugs: pl.Series  # same order as first_names, ASCII for emails
+    last_name_slugs: pl.Series
+    street_names: pl.Series
+    street_suffixes: pl.Series
+    companies: pl.Series  # employers, merchants, dividend payers
+    banks: pl.Series  # counterparty banks of wire transfers
+    bank_bics: pl.Series  # same order as banks
+    places: pl.DataFrame
+
+
+def build_pools(locale: str, seed: int) -> Pools:
+    from mimesis import Address, Finance, Person
+    from mimesis.datasets import ROMANIZATION_DICT
+    from mimesis.locales import Locale
+
+    person = Person(Locale(locale), seed=seed)
+    address = Address(Locale(locale), seed=seed)
+    finance = Finance(Locale(locale), seed=seed)
+    romanization = str.maketrans(ROMANIZATION_DICT.get(locale, {}))
+    first_names = distinct_sorted(person.first_name)
+    last_names = distinct_sorted(person.last_name)
+    banks = distinct_sorted(finance.bank, 1_000)
+    taken: set[str] = set()
+    return Pools(
+        first_names=pl.Series(first_names),
+        last_names=pl.Series(last_names),
+        first_name_slugs=pl.Series([email_slug(name, romanization) for name in first_names]),
+        last_name_slugs=pl.Series([email_slug(name, romanization) for name in last_names]),
+        street_names=pl.Series(distinct_sorted(address.street_name)),
+        street_suffixes=pl.Series(distinct_sorted(address.street_suffix, 1_000)),
+        companies=pl.Series(distinct_sorted(finance.company)),
+        banks=pl.Series(banks),
+        bank_bics=pl.Series([synthetic_bic(bank, taken) for bank in banks]),
+        places=us_places(),
+    )
+
+
+# --- Securities: symbols, ISINs, price levels ------------------------------------------------------
+def cusip_check_digit(body: str) -> str:
+    """Check digit of an 8-character CUSIP body (digits 0-9, letters A=10 ... Z=35)."""
+    total = 0
+    for position, char in enumerate(body):
+        value = int(char, 36)
+        if position % 2 == 1:
+            value *= 2
+        total += value // 10 + value % 10
+    return str((10 - total % 10) % 10)
+
+
+def isin_check_digit(body: str) -> str:
+    """ISO 6166 check digit of an 11-character ISIN body: letters become two digits (A=10 ...
+    Z=35), then Luhn over the digit string, doubling from the rightmost digit."""
+    digits = "".join(str(int(char, 36)) for char in body)
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = int(char) * (2 if position % 2 == 0 else 1)
+        total += value // 10 + value % 10
+    return str((10 - total % 10) % 10)
+
+
+@dataclass(frozen=True)
+class Securities:
+    symbols: pl.Series
+    isins: pl.Series
+    exchanges: pl.Series
+    popularity_cumulative: np.ndarray  # Zipf weights, cumulative, one per symbol
+    day_prices: np.ndarray  # (symbol, trading day) price level in USD
+
+
+def build_securities(seed: int) -> Securities:
+    """N_SECURITIES common-stock tickers from Mimesis with synthetic US ISINs and price paths.
+
+    Tickers are real-looking symbols; ISINs (US + synthetic CUSIP with its check digit + ISIN
+    check digit), prices and exchanges are invented and say nothing about the real companies.
+    """
+    from mimesis.datasets import STOCK_TICKERS
+
+    rng = np.random.default_rng([seed, SECURITIES_SALT])
+    common_stock = sorted({ticker for ticker in STOCK_TICKERS if ticker.isalpha() and ticker.isupper() and len(ticker) <= 5})
+    symbols = sorted(rng.choice(common_stock, size=N_SECURITIES, replace=False).tolist())
+    alphabet = np.array(list(CUSIP_CHARACTERS))
+    issuers: list[str] = []
+    while len(issuers) < N_SECURITIES:  # redraw the (rare) repeated issuer codes: ISINs are unique
+        issuer = "".join(rng.choice(alphabet, 6))
+        if issuer not in issuers:
+            issuers.append(issuer)
+    isins = []
+    for issuer in issuers:
+        cusip = issuer + "10"  # issue number 10: the first common stock of an issuer
+        body = "US" + cusip + cusip_check_digit(cusip)
+        isins.append(body + isin_check_digit(body))
+    rank = rng.permutation(N_SECURITIES) + 1
+    popularity = 1.0 / rank.astype(np.float64) ** SYMBOL_ZIPF_EXPONENT
+    base = BASE_PRICE_MEDIAN * np.exp(BASE_PRICE_SIGMA * rng.standard_normal(N_SECURITIES))
+    returns = DAILY_RETURN_SIGMA * rng.standard_normal((N_SECURITIES, TRADING_DAYS.size))
+    returns[:, 0] = 0.0  # the first trading day trades at the base price level
+    return Securities(
+        symbols=pl.Series(symbols),
+        isins=pl.Series(isins),
+        exchanges=pl.Series(EXCHANGES)[EXCHANGE_POOL[rng.integers(0, EXCHANGE_POOL.size, N_SECURITIES)]],
+        popularity_cumulative=np.cumsum(popularity),
+        day_prices=np.maximum(base[:, None] * np.exp(np.cumsum(returns, axis=1)), 1.0),
+    )
+
+
+# --- Customers and accounts: the numbers child tables need, planned once ---------------------------
+@dataclass(frozen=True)
+class CustomerBook:
+    since_day: np.ndarray  # customer_since, days since 1970
+    segment: np.ndarray  # index into SEGMENTS
+
+
+def plan_customers(seed: int, n_customers: int) -> CustomerBook:
+    """Join date and segment of every customer (5 bytes each): accounts depend on both."""
+    since = np.empty(n_customers, dtype=np.int32)
+    segment = np.empty(n_customers, dtype=np.int8)
+    for start, n in chunk_bounds(n_customers):
+        rng = np.random.default_rng([seed, CUSTOMER_PROFILE_SALT, start])
+        since[start : start + n] = CUSTOMER_SINCE_START + rng.integers(0, EVENT_END - CUSTOMER_SINCE_START + 1, n)
+        segment[start : start + n] = SEGMENT_POOL[rng.integers(0, SEGMENT_POOL.size, n)]
+    return CustomerBook(since_day=since, segment=segment)
+
+
+@dataclass(frozen=True)
+class AccountBook:
+    customer: np.ndarray  # row index into customers
+    type: np.ndarray  # index into ACCOUNT_TYPES
+    status: np.ndarray  # index into ACCOUNT_STATUSES
+    currency: np.ndarray  # index into CURRENCIES
+    opened_day: np.ndarray
+    transaction_weights: np.ndarray  # cumulative: activity x status x days open in 2024
+    trade_weights: np.ndarray  # cumulative: activity x status x trading activity x trading days open
+
+    def draw(self, cumulative: np.ndarray, rng: np.random.Generator, n: int) -> np.ndarray:
+        """Accounts for n events, in proportion to their weights (a weighted choice by search)."""
+        return np.searchsorted(cumulative, rng.random(n) * cumulative[-1], side="right")
+
+
+# A multiplier coprime to any realistic customer count (2**31 - 1 is prime): row -> customer by
+# (row x multiplier + shift) mod customers is a bijection, so the first `customers` accounts
+# belong to distinct customers in a scrambled order and every customer holds at least one.
+CUSTOMER_SHUFFLE = 2_147_483_647
+
+
+def plan_accounts(seed: int, n_accounts: int, customers: CustomerBook, with_trades: bool) -> AccountBook:
+    """Owner, type, status, currency, opening day and activity weight of every account.
+
+    A customer's first account opens on customer_since, further accounts uniformly between then
+    and the end of 2024. If trades are wanted but no account came out brokerage or retirement
+    (likely only below ~20 accounts), the last account becomes brokerage so trades have a home.
+    """
+    n_customers = customers.since_day.size
+    shift = int(np.random.default_rng([seed, ACCOUNT_PROFILE_SALT]).integers(0, n_customers))
+    owner = np.empty(n_accounts, dtype=np.int64)
+    kind = np.empty(n_accounts, dtype=np.int8)
+    status = np.empty(n_accounts, dtype=np.int8)
+    currency = np.empty(n_accounts, dtype=np.int8)
+    opened = np.empty(n_accounts, dtype=np.int32)
+    activity = np.empty(n_accounts, dtype=np.float64)
+    for start, n in chunk_bounds(n_accounts):
+        rng = np.random.default_rng([seed, ACCOUNT_PROFILE_SALT, start])
+        row = np.arange(start, start + n, dtype=np.int64)
+        first_account = row < n_customers
+        chunk_owner = np.where(first_account, (row * CUSTOMER_SHUFFLE + shift) % n_customers, rng.integers(0, n_customers, n))
+        chunk_kind = ACCOUNT_TYPE_POOL[rng.integers(0, ACCOUNT_TYPE_POOL.size, n)]
+        since = customers.since_day[chunk_owner].astype(np.int64)
+        later = since + (rng.random(n) * (EVENT_END - since + 1)).astype(np.int64)
+        owner[start : start + n] = chunk_owner
+        kind[start : start + n] = chunk_kind
+        status[start : start + n] = ACCOUNT_STATUS_POOL[rng.integers(0, ACCOUNT_STATUS_POOL.size, n)]
+        currency[start : start + n] = np.where(IS_INVESTMENT[chunk_kind], 0, CURRENCY_POOL[rng.integers(0, CURRENCY_POOL.size, n)])
+        opened[start : start + n] = np.where(first_account, since, later)
+        activity[start : start + n] = rng.pareto(ACTIVITY_PARETO_ALPHA, n) + 1.0
+    if with_trades and n_accounts and not IS_INVESTMENT[kind].any():
+        kind[-1] = ACCOUNT_TYPES.index("brokerage")
+        currency[-1] = CURRENCIES.index("USD")
+    first_day = np.maximum(opened.astype(np.int64), EVENT_START)
+    weight = activity * STATUS_ACTIVITY[status]
+    trading_days_open = TRADING_DAYS.size - np.searchsorted(TRADING_DAYS, first_day)
+    return AccountBook(
+        customer=owner,
+        type=kind,
+        status=status,
+        currency=currency,
+        opened_day=opened,
+        transaction_weights=np.cumsum(weight * (EVENT_END - first_day + 1)),
+        trade_weights=np.cumsum(weight * TRADING_ACTIVITY[kind] * trading_days_open),
+    )
+
+
+# --- One function per table: rows start .. start+n-1 -------------------------------------------------
+def money(cents: np.ndarray, precision: int = 18) -> pl.Series:
+    """Whole cents as an exact decimal(precision, 2): integer arithmetic, no float rounding."""
+    return (pl.Series(cents, dtype=pl.Int64).cast(pl.Decimal(38, 2)) / 100).cast(pl.Decimal(precision, 2))
+
+
+def dates(days: np.ndarray) -> pl.Series:
+    return pl.Series(days, dtype=pl.Int32).cast(pl.Date)
+
+
+def labels(values: tuple[str, ...], codes: np.ndarray) -> pl.Series:
+    """Category names for integer codes (a gather, no per-row Python)."""
+    return pl.Series(values)[codes]
+
+
+def luhn_check_digit(payload: np.ndarray, digits: int) -> np.ndarray:
+    """Luhn check digit for each integer payload of `digits` digits (loop over digit places)."""
+    remaining = payload.copy()
+    total = np.zeros_like(payload)
+    for place in range(digits):
+        digit = remaining % 10
+        remaining //= 10
+        if place % 2 == 0:  # the rightmost payload digit is doubled once the check digit follows
+            digit = digit * 2
+            digit = digit - 9 * (digit > 9)
+        total += digit
+    return (10 - total % 10) % 10
+
+
+def make_customers(start: int, n: int, seed: int, customers: CustomerBook, pools: Pools) -> pl.DataFrame:
+    rng = np.random.default_rng([seed, CUSTOMERS_SALT, start])
+    first = rng.integers(0, pools.first_names.len(), n)
+    last = rng.integers(0, pools.last_names.len(), n)
+    domain = rng.integers(0, len(EMAIL_DOMAINS), n)
+    # Area code NXX (never N11, a service code) in front of the 555-01XX numbers kept for fiction.
+    area = rng.integers(2, 10, n) * 100 + rng.integers(0, 9, n) * 10 + rng.integers(0, 10, n)
+    area = np.where(area % 100 == 11, area - 1, area)
+    line = rng.integers(0, 100, n)
+    house = rng.integers(1, 10_000, n)
+    street = rng.integers(0, pools.street_names.len(), n)
+    suffix = rng.integers(0, pools.street_suffixes.len(), n)
+    place = draw_us_places(pools.places, rng, n)
+    since = customers.since_day[start : start + n].astype(np.int64)
+    youngest = np.full(n, ADULT_DAYS)
+    oldest = np.maximum(MAX_AGE_AT_END_DAYS - (EVENT_END - since), youngest)
+    age_days = np.clip(
+        (AGE_AT_JOINING_MEAN + AGE_AT_JOINING_SD * rng.standard_normal(n)) * 365.25, youngest, oldest
+    ).astype(np.int64)
+    kyc = KYC_POOL[rng.integers(0, KYC_POOL.size, n)]
+    score = np.clip(np.rint(rng.normal(CREDIT_SCORE_MEAN, CREDIT_SCORE_SD, n)), CREDIT_SCORE_MIN, CREDIT_SCORE_MAX)
+    row = np.arange(start, start + n, dtype=np.int64)
+    frame = pl.DataFrame(
+        {
+            "customer_id": CUSTOMER_ID_START + row,
+            "first_name": pools.first_names[first],
+            "last_name": pools.last_names[last],
+            "first_slug": pools.first_name_slugs[first],
+            "last_slug": pools.last_name_slugs[last],
+            "row": row,
+            "domain": labels(EMAIL_DOMAINS, domain),
+            "area": area,
+            "line": line,
+            "house": house,
+            "street": pools.street_names[street],
+            "suffix": pools.street_suffixes[suffix],
+            "date_of_birth": dates(since - age_days),
+            "customer_since": dates(since),
+            "segment": labels(SEGMENTS, customers.segment[start : start + n]),
+            "kyc_status": labels(KYC_STATUSES, kyc),
+            "credit_score": score.astype(np.int16),
+        }
+    ).with_columns(place)
+    return frame.select(
+        "customer_id",
+        "first_name",
+        "last_name",
+        name=pl.concat_str("first_name", pl.lit(" "), "last_name"),
+        # The row number makes the address unique; names contain no digits, so no two collide.
+        email=pl.concat_str("first_slug", pl.lit("."), "last_slug", pl.col("row").cast(pl.String), pl.lit("@"), "domain"),
+        phone=pl.format("({}) 555-01{}", "area", pl.col("line").cast(pl.String).str.zfill(2)),
+        street_address=pl.concat_str(pl.col("house").cast(pl.String), pl.lit(" "), "street", pl.lit(" "), "suffix"),
+        city="city",
+        state="state",
+        postal_code="postal_code",
+        region="region",
+        date_of_birth="date_of_birth",
+        customer_since="customer_since",
+        segment="segment",
+        kyc_status="kyc_status",
+        credit_score="credit_score",
+    )
+
+
+def make_accounts(
+    start: int, n: int, seed: int, book: AccountBook, customers: CustomerBook, number_shift: int
+) -> pl.DataFrame:
+    rng = np.random.default_rng([seed, ACCOUNTS_SALT, start])
+    rows = slice(start, start + n)
+    kind = book.type[rows]
+    owner = book.customer[rows]
+    scale = GAMMA_SCALE[kind] * SEGMENT_BALANCE_MULTIPLIER[customers.segment[owner]]
+    balance_cents = np.rint(rng.gamma(GAMMA_SHAPE[kind], scale) * 100).astype(np.int64)
+    risk = RISK_RATING_POOL[rng.integers(0, RISK_RATING_POOL.size, n)]
+    row = np.arange(start, start + n, dtype=np.int64)
+    payload = ACCOUNT_NUMBER_PREFIX + (row * ACCOUNT_NUMBER_MULTIPLIER + number_shift) % 10**9
+    number = payload * 10 + luhn_check_digit(payload, 11)
+    return pl.DataFrame(
+        {
+            "account_id": ACCOUNT_ID_START + row,
+            "customer_id": CUSTOMER_ID_START + owner,
+            "account_number": pl.Series(number, dtype=pl.Int64).cast(pl.String),
+            "type": labels(ACCOUNT_TYPES, kind),
+            "status": labels(ACCOUNT_STATUSES, book.status[rows]),
+            "currency": labels(CURRENCIES, book.currency[rows]),
+            "balance": money(balance_cents),
+            "risk_rating": labels(RISK_RATINGS, risk),
+            "opened_date": dates(book.opened_day[rows]),
+        },
+        schema=ACCOUNTS_SCHEMA,
+    )
+
+
+def make_trades(start: int, n: int, seed: int, book: AccountBook, securities: Securities) -> pl.DataFrame:
+    rng = np.random.default_rng([seed, TRADES_SALT, start])
+    account = book.draw(book.trade_weights, rng, n)
+    first_day = np.maximum(book.opened_day[account].astype(np.int64), EVENT_START)
+    earliest = np.searchsorted(TRADING_DAYS, first_day)  # first trading day on or after opening
+    day = earliest + (rng.random(n) * (TRADING_DAYS.size - earliest)).astype(np.int64)
+    session_second = (rng.random(n) * SESSION_SECONDS[day]).astype(np.int64)
+    new_york = (TRADING_DAYS[day] * SECONDS_PER_DAY + MARKET_OPEN_SECONDS + session_second) * MICROSECONDS
+    symbol = np.searchsorted(
+        securities.popularity_cumulative, rng.random(n) * securities.popularity_cumulative[-1], side="right"
+    )
+    price_level = securities.day_prices[symbol, day] * np.exp(INTRADAY_PRICE_SIGMA * rng.standard_normal(n))
+    price_cents = np.maximum(np.rint(price_level * 100), 1).astype(np.int64)
+    target = TRADE_NOTIONAL_MEDIAN * np.exp(TRADE_NOTIONAL_SIGMA * rng.standard_normal(n))
+    quantity = np.maximum(np.rint(target * 100 / price_cents), 1).astype(np.int64)
+    side = SIDE_POOL[rng.integers(0, SIDE_POOL.size, n)]
+    settlement_lag = np.where(TRADING_DAYS[day] < T_PLUS_1_FROM, 2, 1)
+    settlement = np.busday_offset(TRADING_DAYS[day].astype("datetime64[D]"), settlement_lag, holidays=NYSE_HOLIDAYS)
+    row = np.arange(start, start + n, dtype=np.int64)
+    return pl.DataFrame(
+        {
+            "trade_id": TRADE_ID_START + row,
+            "account_id": ACCOUNT_ID_START + account,
+            "symbol": securities.symbols[symbol],
+            "isin": securities.isins[symbol],
+            "exchange": securities.exchanges[symbol],
+            "side": labels(SIDES, side),
+            "quantity": quantity,
+            "price": money(price_cents),
+            "notional": money(quantity * price_cents, 20),
+            # Market hours are New York wall-clock time; stored as UTC like every timestamp.
+            "timestamp": pl.Series(new_york, dtype=pl.Int64)
+            .cast(pl.Datetime("us"))
+            .dt.replace_time_zone("America/New_York")
+            .dt.convert_time_zone("UTC"),
+            "settlement_date": dates(settlement.astype(np.int64)),
+        },
+        schema=TRADES_SCHEMA,
+    )
+
+
+def make_transactions(
+    start: int, n: int, seed: int, book: AccountBook, pools: Pools, fraud_rate: float
+) -> pl.DataFrame:
+    rng = np.random.default_rng([seed, TRANSACTIONS_SALT, start])
+    account = book.draw(book.transaction_weights, rng, n)
+    kind = TXN_TYPE_POOLS[book.type[account], rng.integers(0, 100, n)]
+    channel = CHANNEL_POOLS[kind, rng.integers(0, 100, n)]
+    sign = np.where(TXN_SIGN[kind] != 0, TXN_SIGN[kind], np.where(rng.random(n) < TRANSFER_IN_SHARE, 1, -1))
+    customer_initiated = kind < TXN_CODE["fee"]
+    fraud = customer_initiated & (rng.random(n) < fraud_rate)
+    amount = TXN_MEDIAN[kind] * np.exp(TXN_SIGMA[kind] * rng.standard_normal(n)) * np.where(fraud, FRAUD_AMOUNT_MULTIPLIER, 1.0)
+    cents = np.maximum(np.rint(amount * 100), 1).astype(np.int64)
+    cash = np.maximum(np.rint(cents / WITHDRAWAL_STEP_CENTS), 1).astype(np.int64) * WITHDRAWAL_STEP_CENTS
+    fee = FEE_POOL[rng.integers(0, FEE_POOL.size, n)]
+    cents = np.select([kind == TXN_CODE["withdrawal"], kind == TXN_CODE["fee"]], [cash, fee], cents)
+    # When: a day from the account's first day in 2024 on; fees and interest move to the month's
+    # last day (still on or after opening), system postings run at 06:00 UTC.
+    first_day = np.maximum(book.opened_day[account].astype(np.int64), EVENT_START)
+    day = first_day + (rng.random(n) * (EVENT_END - first_day + 1)).astype(np.int64)
+    month_end = ((day.astype("datetime64[D]").astype("datetime64[M]") + 1).astype("datetime64[D]") - 1).astype(np.int64)
+    day = np.where((kind == TXN_CODE["fee"]) | (kind == TXN_CODE["interest"]), month_end, day)
+    second = HOUR_POOL[rng.integers(0, HOUR_POOL.size, n)].astype(np.int64) * 3600 + rng.integers(0, 3600, n)
+    second = np.where(customer_initiated, second, SYSTEM_POSTING_SECONDS)
+    company = rng.integers(0, pools.companies.len(), n)
+    first = rng.integers(0, pools.first_names.len(), n)
+    last = rng.integers(0, pools.last_names.len(), n)
+    bank = rng.integers(0, pools.banks.len(), n)
+    row = np.arange(start, start + n, dtype=np.int64)
+    frame = pl.DataFrame(
+        {
+            "txn_id": TXN_ID_START + row,
+            "account_id": ACCOUNT_ID_START + account,
+            "kind": kind,
+            "channel_code": channel,
+            "type": labels(TXN_TYPES, kind),
+            "direction": pl.Series(np.where(sign > 0, "credit", "debit")),
+            "amount": money(sign * cents),
+            "currency": labels(CURRENCIES, book.currency[account]),
+            "timestamp": pl.Series((day * SECONDS_PER_DAY + second) * MICROSECONDS, dtype=pl.Int64).cast(
+                pl.Datetime("us", "UTC")
+            ),
+            "channel": labels(CHANNELS, channel),
+            "company": pools.companies[company],
+            "person": pools.first_names[first] + " " + pools.last_names[last],
+            "bank": pools.banks[bank],
+            "bic": pools.bank_bics[bank],
+            "is_fraud": fraud,
+        }
+    )
+    kind_is = {name: pl.col("kind") == code for name, code in TXN_CODE.items()}
+    wire = pl.col("channel_code") == CHANNEL_CODE["wire"]
+    # Who is on the other side: the employer of an ACH or mobile deposit, the payee of a
+    # payment, the issuer of a dividend, the person of a transfer; cash has no counterparty.
+    counterparty = (
+        pl.when(kind_is["deposit"] & pl.col("channel").is_in(["ach", "mobile"]))
+        .then("company")
+        .when(kind_is["payment"] | kind_is["dividend"])
+        .then("company")
+        .when(kind_is["transfer"])
+        .then("person")
+    )
+    return frame.select(
+        "txn_id",
+        "account_id",
+        "type",
+        "direction",
+        "amount",
+        "currency",
+        "timestamp",
+        "channel",
+        counterparty=counterparty,
+        counterparty_bank=pl.when(wire).then("bank"),
+        counterparty_bic=pl.when(wire).then("bic"),
+        is_fraud="is_fraud",
+    )
+
+
+# --- Output and CLI helpers (copied verbatim from scripts/utils/local_output.py) ---------------------
+FORMATS = ("parquet", "csv", "json", "delta")
+CHUNK_ROWS = 1_000_000
+
+
+def table_path(directory: Path, table: str, fmt: str) -> Path:
+    """Where a table lands: DIR/<table>.<fmt> for files, DIR/<table>/ for Delta."""
+    return directory / table if fmt == "delta" else directory / f"{table}.{fmt}"
+
+
+def chunk_bounds(rows: int, chunk_rows: int = CHUNK_ROWS) -> list[tuple[int, int]]:
+    """(first row, row count) of each chunk; an empty table still gets one empty chunk."""
+    return [(start, min(chunk_rows, rows - start)) for start in range(0, rows, chunk_rows)] or [(0, 0)]
+
+
+def _path_bytes(path: Path) -> int:
+    if path.is_dir():
+        return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    return path.stat().st_size
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+
+
+def write_table(
+    directory: Path,
+    table: str,
+    fmt: str,
+    chunks: Iterable[Callable[[], pl.DataFrame]],
+    schema: dict[str, pl.DataType],
+) -> dict:
+    """Write one table from its chunks, atomically, and return its rows, file name and bytes.
+
+    ``chunks`` are zero-argument functions, each returning the next slice of the table (build
+    them with ``functools.partial(make_table, start, n)`` over ``chunk_bounds``). They are called
+    lazily, in order, so only a chunk or two is in memory at a time; a chunk may hold any number
+    of rows (line items per transaction chunk, say). ``schema`` is the table's Polars schema
+    (the generator's copy of its contract); every chunk is checked against it.
+    """
+    final = table_path(directory, table, fmt)
+    temporary = final.with_name(f".{final.name}.tmp-{os.getpid()}")
+    _remove(temporary)
+    heights: list[int] = []
+
+    def counted(make_chunk: Callable[[], pl.DataFrame]) -> pl.DataFrame:
+        frame = make_chunk()
+        heights.append(frame.height)
+        return frame
+
+    try:
+        if fmt == "delta":
+            import pyarrow as pa
+            from deltalake import write_deltalake
+
+            arrow_schema = pl.DataFrame(schema=schema).to_arrow().schema
+            batches = (
+                batch
+                for make_chunk in chunks
+                for batch in counted(make_chunk).to_arrow().cast(arrow_schema).to_batches()
+            )
+            write_deltalake(temporary, pa.RecordBatchReader.from_batches(arrow_schema, batches))
+        else:
+            frame = pl.concat(
+                [pl.defer(partial(counted, make_chunk), schema=schema) for make_chunk in chunks]
+                or [pl.LazyFrame(schema=schema)]
+            )
+            if fmt == "parquet":
+                frame.sink_parquet(temporary, compression="zstd")
+            elif fmt == "csv":
+                frame.sink_csv(temporary)
+            elif fmt == "json":
+                frame.sink_ndjson(temporary, check_extension=False)
+            else:
+                raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+        # Swap in: a file is replaced in one step; a Delta folder in two renames, the old one
+        # moved aside first so that a failure between them leaves it recoverable, never mixed.
+        if final.is_dir() and not final.is_symlink():
+            aside = final.with_name(f".{final.name}.old-{os.getpid()}")
+            _remove(aside)
+            os.rename(final, aside)
+            os.rename(temporary, final)
+            _remove(aside)
+        else:
+            os.replace(temporary, final)
+    except BaseException:
+        _remove(temporary)
+        raise
+    return {"rows": sum(heights), "path": final.name, "bytes": _path_bytes(final)}
+
+
+def write_manifest(directory: Path, manifest: dict) -> Path:
+    """Write DIR/_manifest.json atomically; call it after every table is written."""
+    final = directory / "_manifest.json"
+    temporary = final.with_name(f".{final.name}.tmp-{os.getpid()}")
+    temporary.write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+    os.replace(temporary, final)
+    return final
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries whose upgrades can change the values a seed produces."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions = {"python": sys.version.split()[0]}
+    for package in ("polars", "numpy", "mimesis", "deltalake"):
+        try:
+            versions[package] = version(package)
+        except PackageNotFoundError:
+            pass
+    return versions
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1 (underscores allowed: 1_000_000)."""
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """argparse type: a whole number of at least 0."""
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def rate(text: str) -> float:
+    """argparse type: a share between 0 and 1 (0.05 = 5%)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
+    return value
+
+
+def parse_arguments(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """Parse the command line, or use the defaults when pasted into a notebook.
+
+    A notebook kernel's own argv (``-f kernel.json``) is not ours to parse: in a Jupyter or
+    Databricks notebook, call ``main(["--rows", "5000"])`` to pass options.
+    """
+    if argv is None and "ipykernel" in sys.modules:
+        argv = []
+    return parser.parse_args(argv)
+
+
+def prepare_output_dir(parser: argparse.ArgumentParser, directory: Path) -> Path:
+    """Create the output folder, or stop with a clear message when it cannot be used."""
+    if directory.exists() and not directory.is_dir():
+        parser.error(f"--output {directory} is a file, not a folder")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        probe = directory / f".write-test-{os.getpid()}"
+        probe.touch()
+        probe.unlink()
+    except OSError as error:
+        parser.error(f"--output {directory} cannot be written: {error.strerror or error}")
+    return directory
+
+
+def progress(message: str) -> None:
+    """Progress goes to stderr so stdout carries only the JSON summary."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def timed(label: str, action: Callable[[], dict]) -> dict:
+    """Run one table's generate-and-write step, report it, and add its seconds."""
+    started = time.perf_counter()
+    result = action()
+    result["seconds"] = round(time.perf_counter() - started, 3)
+    progress(f"  {label}: {result['rows']:,} rows in {result['seconds']:.2f}s")
+    return result
+
+
+# --- Command line -----------------------------------------------------------------------------------
+TABLES = ("customers", "accounts", "trades", "transactions")  # parents before children
+# Rough bytes per row, measured on 100,000-account runs, for --dry-run's size estimate.
+BYTES_PER_ROW = {
+    "parquet": {"customers": 60, "accounts": 30, "trades": 35, "transactions": 40},
+    "csv": {"customers": 190, "accounts": 85, "trades": 130, "transactions": 120},
+    "json": {"customers": 420, "accounts": 210, "trades": 260, "transactions": 300},
+    "delta": {"customers": 60, "accounts": 30, "trades": 35, "transactions": 40},
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="financial.py",
+        description="Generate bank customers, accounts, trades and transactions (Polars + Mimesis).",
+        epilog="Example: uv run scripts/generators/polars/financial.py --rows 100000 --format delta",
+    )
+    parser.add_argument("--rows", type=positive_int, default=DEFAULT_ACCOUNTS,
+                        help=f"accounts, the main table (default {DEFAULT_ACCOUNTS:,})")
+    parser.add_argument("--customers", type=positive_int,
+                        help=f"customers (default {CUSTOMERS_PER_ACCOUNT} per account, at least 1)")
+    parser.add_argument("--trades", type=non_negative_int,
+                        help=f"trades (default {TRADES_PER_ACCOUNT:g} per account)")
+    parser.add_argument("--transactions", type=non_negative_int,
+                        help=f"transactions (default {TRANSACTIONS_PER_ACCOUNT:g} per account)")
+    parser.add_argument("--fraud-rate", type=rate, default=DEFAULT_FRAUD_RATE,
+                        help=f"share of customer-initiated transactions flagged is_fraud (default {DEFAULT_FRAUD_RATE})")
+    parser.add_argument("--seed", type=non_negative_int, default=42, help="random seed (default 42)")
+    parser.add_argument("--output", type=Path, default=Path("output") / INDUSTRY,
+                        help="output folder (default output/financial)")
+    parser.add_argument("--format", choices=FORMATS, default="parquet", help="file format (default parquet)")
+    parser.add_argument("--locale", type=mimesis_locale, default="en",
+                        help="Mimesis locale for names, streets and companies (default en)")
+    parser.add_argument("--dry-run", action="store_true", help="print the planned rows and size, write nothing")
+    return parser
+
+
+def plan_rows(args: argparse.Namespace) -> dict[str, int]:
+    accounts = args.rows
+
+    def follow(override: int | None, ratio: float, minimum: int = 0) -> int:
+        return override if override is not None else max(minimum, round(accounts * ratio))
+
+    return {
+        "customers": follow(args.customers, CUSTOMERS_PER_ACCOUNT, minimum=1),
+        "accounts": accounts,
+        "trades": follow(args.trades, TRADES_PER_ACCOUNT),
+        "transactions": follow(args.transactions, TRANSACTIONS_PER_ACCOUNT),
+    }
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = build_parser()
+    args = parse_arguments(parser, argv)
+    rows = plan_rows(args)
+    if args.dry_run:
+        sizes = {table: rows[table] * BYTES_PER_ROW[args.format][table] for table in TABLES}
+        plan = {
+            "dry_run": True,
+            "output": str(args.output),
+            "format": args.format,
+            "seed": args.seed,
+            "tables": {table: {"rows": rows[table], "estimated_bytes": sizes[table]} for table in TABLES},
+            "estimated_bytes": sum(sizes.values()),
+        }
+        print(json.dumps(plan, indent=2))
+        return plan
+    directory = prepare_output_dir(parser, args.output)
+    started = time.perf_counter()
+    progress(f"financial: {sum(rows.values()):,} rows -> {directory} ({args.format}, seed {args.seed})")
+    pools = build_pools(args.locale, args.seed)
+    customers = plan_customers(args.seed, rows["customers"])
+    book = plan_accounts(args.seed, rows["accounts"], customers, with_trades=rows["trades"] > 0)
+    securities = build_securities(args.seed)
+    number_shift = int(np.random.default_rng([args.seed, ACCOUNTS_SALT]).integers(0, 10**9))
+    makers = {
+        "customers": (partial(make_customers, seed=args.seed, customers=customers, pools=pools), CUSTOMERS_SCHEMA),
+        "accounts": (
+            partial(make_accounts, seed=args.seed, book=book, customers=customers, number_shift=number_shift),
+            ACCOUNTS_SCHEMA,
+        ),
+        "trades": (partial(make_trades, seed=args.seed, book=book, securities=securities), TRADES_SCHEMA),
+        "transactions": (
+            partial(make_transactions, seed=args.seed, book=book, pools=pools, fraud_rate=args.fraud_rate),
+            TRANSACTIONS_SCHEMA,
+        ),
+    }
+    tables = {}
+    for table in TABLES:
+        make, schema = makers[table]
+        chunks = [partial(make, start, n) for start, n in chunk_bounds(rows[table])]
+        tables[table] = timed(table, lambda: write_table(directory, table, args.format, chunks, schema))
+    arguments = {key: str(value) if isinstance(value, Path) else value for key, value in vars(args).items()}
+    write_manifest(
+        directory,
+        {
+            "generator": GENERATOR,
+            "industry": INDUSTRY,
+            "seed": args.seed,
+            "format": args.format,
+            "arguments": arguments,
+            "versions": library_versions(),
+            "tables": tables,
+        },
+    )
+    summary = {
+        "output": str(directory),
+        "seed": args.seed,
+        "format": args.format,
+        "tables": tables,
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+    print(json.dumps(summary, indent=2))
+    return summary
+
+
+if __name__ == "__main__":
+    main()

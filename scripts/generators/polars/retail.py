@@ -1,0 +1,1172 @@
+# /// script
+# requires-python = ">=3.11"
+# dependencies = [
+#   "polars>=2.1,<2.2",
+#   "numpy>=2.4,<2.5",
+#   "mimesis>=22.2,<22.3",
+#   "pyarrow>=17",
+#   "deltalake>=1.1,<2",
+# ]
+# ///
+"""Retail synthetic data, Tier 1: Polars + NumPy + Mimesis, no Spark.
+
+Six linked tables (contracts in assets/schemas/retail_*.json), written parents first:
+
+| table          | rows (default ratio)                               | flag            |
+|----------------|----------------------------------------------------|-----------------|
+| stores         | rows / 100,000, between 5 and 50                   | --stores        |
+| customers      | --rows exactly (the main entity)                   | --rows          |
+| products       | rows / 10, at least 10                             | --products      |
+| inventory      | products x stores (every store lists every product) | (follows both)  |
+| transactions   | 10 x rows                                          | --transactions  |
+| line_items     | about 3 per transaction (1 + Poisson(2))           | --lines-per-transaction |
+
+What makes it convincing, each property measured by tests/test_polars_retail.py:
+
+- customers: Mimesis names of the chosen locale, unique emails on example.com/.net/.org, phones
+  (NXX) 555-01XX (5% missing), a US address whose city, state, ZIP and Census region agree (the
+  bundled US places table, weighted by population), loyalty tiers exactly 50/30/15/5 in
+  expectation, signup dates 2020-01-01..2024-12-31, Gamma(2, 250) lifetime value (USD, the
+  spend history before this data's window; not recomputed from it).
+- products: category mix and per-category lognormal prices ending in .99, cost 35-70% of price,
+  brand, subcategory, SKU, launch dates 2015..2023 (before any sale).
+- transactions (2024-01-01..2024-12-31 UTC): heavy-tailed customer activity (lognormal weights,
+  so the busiest 10% of customers make about 45% of the purchases), never before the customer's
+  signup date, channel and payment method (no cash online), store. ``amount`` is exactly the sum
+  of the transaction's ``line_items.line_total``; ``product_id`` is the product of its first
+  line item (line_number 1), the spec's single-product view of a basket.
+- line_items: popular products sold more (lognormal popularity), quantity mostly 1, discount 0
+  on 70% of lines and Beta(2, 8) otherwise, unit_price = the product's price, line_total =
+  quantity x unit_price x (1 - discount) rounded half-up to the cent.
+- inventory: end-of-window stock snapshot per store and product, 4% out of stock.
+
+Locale: ``--locale`` changes names and street addresses (Mimesis data of that locale); city,
+state, ZIP and region always come from the bundled US table so they stay linked. The product
+catalogue is English.
+
+Reproducibility: the same --seed and arguments give identical tables with the pinned library
+versions; each chunk's values depend only on (seed, table, chunk start), so the data does not
+depend on column order or on which tables are written.
+
+Example: ``uv run scripts/generators/polars/retail.py --rows 100000 --format delta --output out/retail``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+INDUSTRY = "retail"
+GENERATOR = "scripts/generators/polars/retail.py"
+
+# ---------------------------------------------------------------------------------------------
+# Sizes and ratios (documented in --help and in each contract's "rows")
+# ---------------------------------------------------------------------------------------------
+DEFAULT_ROWS = 10_000
+PRODUCTS_PER_CUSTOMER = 0.1
+MIN_PRODUCTS = 10  # enough for every category to appear in small demos
+TRANSACTIONS_PER_CUSTOMER = 10
+CUSTOMERS_PER_STORE = 100_000
+MIN_STORES, MAX_STORES = 5, 50  # inventory is products x stores, so stores stay few by default
+DEFAULT_LINES_PER_TRANSACTION = 3.0  # mean of 1 + Poisson(mean - 1): never an empty basket
+
+# Fixed windows, never today's date, so a seed means the same data next year.
+SIGNUP_FIRST, SIGNUP_LAST = date(2020, 1, 1), date(2024, 12, 31)
+WINDOW_FIRST, WINDOW_LAST = date(2024, 1, 1), date(2024, 12, 31)  # transactions, inclusive, UTC
+LAUNCH_FIRST, LAUNCH_LAST = date(2015, 1, 1), date(2023, 12, 31)  # every product exists before any sale
+OPENED_FIRST, OPENED_LAST = date(1995, 1, 1), date(2023, 12, 31)  # every store is open all window
+SNAPSHOT_FIRST = date(2024, 12, 1)  # inventory counts were last updated in the window's last month
+
+# Salts keep the random streams of different tables apart for the same seed and chunk start.
+STORE_SALT, CUSTOMER_SALT, PRODUCT_SALT, INVENTORY_SALT, TRANSACTION_SALT, POOL_SALT = range(1, 7)
+
+# ---------------------------------------------------------------------------------------------
+# Distributions (true parameters, in output units; the contracts repeat them)
+# ---------------------------------------------------------------------------------------------
+LOYALTY_TIERS = {"Bronze": 50, "Silver": 30, "Gold": 15, "Platinum": 5}
+LIFETIME_VALUE_SHAPE, LIFETIME_VALUE_SCALE = 2.0, 250.0  # Gamma: mean $500, long right tail
+PHONE_NULL_RATE = 0.05  # customers who gave no phone number
+EMAIL_DOMAINS = ("example.com", "example.net", "example.org")  # RFC 2606: no real mailbox
+# Per-customer purchase propensity ~ lognormal(0, sigma). With sigma 1.2 the top 10% of
+# customers hold 1 - Phi(1.2816 - 1.2) = 47% of the weight: a few loyal heavy buyers, a long
+# tail of occasional ones. Scaled by the share of the window after signup.
+ACTIVITY_SIGMA = 1.2
+# Product popularity ~ lognormal(0, 1.0): the top 10% of products take ~39% of line items.
+POPULARITY_SIGMA = 1.0
+QUANTITY_P = 0.65  # quantity ~ Geometric(0.65): 65% of lines are a single unit
+MAX_QUANTITY = 12
+DISCOUNT_ZERO_SHARE = 0.70  # most lines sell at full price
+DISCOUNT_ALPHA, DISCOUNT_BETA = 2.0, 8.0  # discounted lines: Beta(2, 8), mean 20% off
+MAX_DISCOUNT = 0.90
+# Share of purchases by local hour (0..23) of a US shopping day: quiet nights, a rise through
+# the morning, a noon-to-8pm plateau. Timestamps are UTC; the profile is placed at Eastern time
+# (UTC-5) and wraps within the same UTC day, so a purchase never leaves its drawn day.
+LOCAL_HOUR_WEIGHTS = (1, 1, 1, 1, 1, 1, 2, 3, 5, 7, 9, 10, 12, 12, 11, 11, 12, 13, 13, 12, 10, 7, 4, 2)
+UTC_OFFSET_HOURS = -5
+CHANNELS = {"In-Store": 60, "Online": 30, "Mobile App": 10}
+IN_STORE_PAYMENTS = {"Credit Card": 40, "Debit Card": 30, "Cash": 15, "Digital Wallet": 12, "Gift Card": 3}
+REMOTE_PAYMENTS = {"Credit Card": 55, "Debit Card": 20, "Digital Wallet": 20, "Gift Card": 5}
+STORE_FORMATS = {"Standard": 60, "Express": 25, "Outlet": 10, "Flagship": 5}
+COST_SHARE_LOW, COST_SHARE_HIGH = 0.35, 0.70  # unit cost as a share of price (gross margin 30-65%)
+STOCKOUT_SHARE = 0.04  # inventory rows with nothing on hand
+STOCK_SHAPE, STOCK_SCALE = 2.0, 25.0  # units on hand when in stock: 1 + Gamma(2, 25), mean ~51
+REORDER_POINT_LOW, REORDER_POINT_HIGH = 5, 25
+
+# Category: (share of the catalogue %, median price USD, sigma of log price, subcategories).
+# Subcategory: (SKU code, product nouns).
+CATALOG = {
+    "Electronics": ("ELE", 12, 120.0, 0.9, {
+        "Audio": ("AUD", ("Wireless Earbuds", "Bluetooth Speaker", "Over-Ear Headphones", "Soundbar")),
+        "Computer Accessories": ("CMP", ("Mechanical Keyboard", "Wireless Mouse", "USB-C Hub", "Monitor Arm")),
+        "Phone Accessories": ("PHN", ("Phone Case", "Fast Charger", "Power Bank", "Screen Protector")),
+        "TV & Video": ("TVV", ("Smart TV", "Streaming Stick", "HDMI Cable", "TV Wall Mount")),
+        "Cameras": ("CAM", ("Action Camera", "Tripod", "Camera Bag", "Memory Card")),
+    }),
+    "Home & Kitchen": ("HOM", 18, 35.0, 0.8, {
+        "Cookware": ("CKW", ("Nonstick Skillet", "Dutch Oven", "Saucepan Set", "Baking Sheet")),
+        "Bedding": ("BED", ("Sheet Set", "Duvet Cover", "Pillow", "Weighted Blanket")),
+        "Decor": ("DEC", ("Table Lamp", "Wall Mirror", "Throw Pillow", "Scented Candle")),
+        "Storage": ("STO", ("Storage Bins", "Shoe Rack", "Pantry Organizer", "Closet Shelf")),
+        "Small Appliances": ("APL", ("Coffee Maker", "Blender", "Air Fryer", "Toaster")),
+    }),
+    "Clothing": ("CLO", 20, 30.0, 0.6, {
+        "Tops": ("TOP", ("T-Shirt", "Oxford Shirt", "Hoodie", "Sweater")),
+        "Bottoms": ("BOT", ("Jeans", "Chinos", "Joggers", "Shorts")),
+        "Outerwear": ("OUT", ("Rain Jacket", "Puffer Jacket", "Fleece Vest", "Wool Coat")),
+        "Footwear": ("FTW", ("Running Shoes", "Sneakers", "Boots", "Sandals")),
+        "Accessories": ("ACC", ("Baseball Cap", "Leather Belt", "Scarf", "Socks 3-Pack")),
+    }),
+    "Grocery": ("GRO", 15, 6.0, 0.6, {
+        "Snacks": ("SNK", ("Tortilla Chips", "Trail Mix", "Granola Bars", "Pretzels")),
+        "Beverages": ("BEV", ("Sparkling Water", "Cold Brew Coffee", "Green Tea", "Orange Juice")),
+        "Pantry": ("PAN", ("Pasta", "Olive Oil", "Peanut Butter", "Rolled Oats")),
+        "Dairy": ("DAI", ("Greek Yogurt", "Cheddar Cheese", "Whole Milk", "Butter")),
+        "Produce": ("PRO", ("Avocados", "Bananas", "Baby Spinach", "Strawberries")),
+    }),
+    "Beauty & Personal Care": ("BTY", 10, 15.0, 0.6, {
+        "Skincare": ("SKN", ("Moisturizer", "Sunscreen SPF 50", "Face Cleanser", "Serum")),
+        "Hair Care": ("HAR", ("Shampoo", "Conditioner", "Hair Dryer", "Styling Gel")),
+        "Makeup": ("MKP", ("Lipstick", "Mascara", "Foundation", "Eyeshadow Palette")),
+        "Oral Care": ("ORL", ("Electric Toothbrush", "Toothpaste", "Dental Floss", "Mouthwash")),
+    }),
+    "Sports & Outdoors": ("SPO", 10, 45.0, 0.9, {
+        "Fitness": ("FIT", ("Yoga Mat", "Dumbbell Set", "Resistance Bands", "Foam Roller")),
+        "Camping": ("CPG", ("Tent", "Sleeping Bag", "Camp Stove", "Headlamp")),
+        "Cycling": ("CYC", ("Bike Helmet", "Bike Lights", "Water Bottle", "Cycling Gloves")),
+        "Team Sports": ("TEA", ("Basketball", "Soccer Ball", "Baseball Glove", "Shin Guards")),
+    }),
+    "Toys & Games": ("TOY", 8, 25.0, 0.7, {
+        "Building Sets": ("BLD", ("Building Blocks Set", "Marble Run", "Magnetic Tiles")),
+        "Board Games": ("BRD", ("Board Game", "Card Game", "Jigsaw Puzzle")),
+        "Dolls & Figures": ("DOL", ("Action Figure", "Doll House", "Plush Bear")),
+        "Outdoor Play": ("OPL", ("Water Blaster", "Kite", "Kick Scooter")),
+    }),
+    "Books & Media": ("BOK", 7, 15.0, 0.5, {
+        "Fiction": ("FIC", ("Paperback Novel", "Hardcover Thriller", "Mystery Box Set")),
+        "Non-Fiction": ("NON", ("Cookbook", "Biography", "Travel Guide")),
+        "Children's Books": ("KID", ("Picture Book", "Activity Book", "Early Reader")),
+        "Music & Film": ("MUS", ("Vinyl Record", "Blu-ray Movie", "Audio CD")),
+    }),
+}
+PRODUCT_DESCRIPTORS = (
+    "Classic", "Essential", "Premium", "Pro", "Everyday", "Deluxe", "Compact", "Ultra", "Eco",
+    "Signature", "Original", "Lite", "Max", "Plus", "Select", "Studio", "Urban", "Heritage",
+)
+BRAND_SUFFIXES = ("", " & Co.", " Goods", " Works", " Home", " Supply", " Labs", " Brothers")
+BRAND_COUNT = 150  # invented brands: surnames from Mimesis plus a suffix
+MIN_PRICE_CENTS, MAX_PRICE_CENTS = 99, 499_999
+
+# Rough output bytes per row for --dry-run, measured on 100K-customer runs (zstd parquet);
+# CSV and JSON Lines are larger by the factors below.
+BYTES_PER_ROW = {"stores": 60, "customers": 75, "products": 50, "inventory": 9,
+                 "transactions": 40, "line_items": 14}
+FORMAT_SIZE_FACTOR = {"parquet": 1.0, "delta": 1.0, "csv": 3.5, "json": 8.0}
+
+# ---------------------------------------------------------------------------------------------
+# US places (copied verbatim from scripts/utils/us_places.py)
+# ---------------------------------------------------------------------------------------------
+US_CENSUS_REGIONS = {
+    "Northeast": "CT ME MA NH RI VT NJ NY PA",
+    "Midwest": "IL IN MI OH WI IA KS MN MO NE ND SD",
+    "South": "DE DC FL GA MD NC SC VA WV AL KY MS TN AR LA OK TX",
+    "West": "AZ CO ID MT NV NM UT WY AK CA HI OR WA",
+}
+
+
+US_PLACES = """\
+AK|Anchorage,99501-99,290
+AL|Huntsville,35801-24,215;Birmingham,35203-44,196;Montgomery,36104-19,195;Mobile,36602-95,183
+AL|Tuscaloosa,35401-06,111
+AR|Little Rock,72201-27,203
+AZ|Phoenix,85003-86,1650;Tucson,85701-57,543;Mesa,85201-15,472;Chandler,85224-86,261
+AZ|Gilbert,85233-98,248;Glendale,85301-10,240;Scottsdale,85250-66,237;Peoria,85345-83,191
+AZ|Tempe,85281-88,176;Surprise,85374-88,143
+CA|Los Angeles,90001-79,3821;San Diego,92101-99,1404;San Jose,95101-48,997
+CA|San Francisco,94102-88,828;Fresno,93701-37,542;Sacramento,95811-64,525
+CA|Long Beach,90802-33,474;Oakland,94601-21,419;Bakersfield,93301-14,374;Anaheim,92801-99,351
+CA|Riverside,92501-08,317;Santa Ana,92701-99,310;Stockton,95202-19,306;Chula Vista,91910-15,266
+CA|Irvine,92602-20,257;Fremont,94536-55,232;San Bernardino,92401-11,216;Fontana,92335-37,213
+CA|Modesto,95350-58,211;Oxnard,93030-36,207;Moreno Valley,92551-57,204
+CA|Huntington Beach,92646-49,202;Glendale,91201-10,201;Santa Clarita,91350-90,182
+CA|Santa Rosa,95401-09,178;Oceanside,92054-58,176;Garden Grove,92840-45,175
+CA|Rancho Cucamonga,91701-39,175;Ontario,91758-64,171;Elk Grove,95757-58,167;Corona,92878-83,164
+CA|Lancaster,93534-36,161;Palmdale,93550-91,158;Hayward,94541-45,158;Salinas,93901-08,157
+CA|Sunnyvale,94085-89,156;Pomona,91766-68,153;Escondido,92025-29,151;Valencia,91354-55,148
+CA|Torrance,90501-06,144;Pasadena,91101-07,142;Orange,92862-69,141;Fullerton,92831-35,141
+CA|Van Nuys,91401-11,136;Roseville,95661-78,130;Visalia,93277-92,130;Thousand Oaks,91360-62,129
+CA|Concord,94518-21,129;Simi Valley,93063-65,127;Santa Clara,95050-54,126
+CA|Victorville,92392-95,122;Vallejo,94589-92,122;Chico,95926-73,121;Berkeley,94702-10,121
+CA|El Monte,91731-32,117;Carlsbad,92008-11,115;Downey,90240-42,114;Costa Mesa,92626-27,113
+CA|Fairfield,94533-34,113;Inglewood,90301-11,112;Antioch,94509-31,111;Temecula,92590-92,110
+CA|Murrieta,92562-63,110;Richmond,94801-50,110;West Covina,91790-92,108;Norwalk,90650-50,107
+CA|Daly City,94014-15,107;Burbank,91501-06,105;Santa Maria,93454-58,105
+CA|Universal City,91608-08,105;Clovis,93611-19,104;El Cajon,92019-21,104
+CO|Denver,80202-99,729;Colorado Springs,80902-51,457;Aurora,80010-45,359
+CO|Fort Collins,80521-28,171;Thornton,80241-41,133;Westminster,80030-31,116;Arvada,80002-07,115
+CO|Pueblo,81001-08,109;Greeley,80631-34,109;Boulder,80301-05,107
+CT|Bridgeport,06604-10,148;New Haven,06510-19,130;Stamford,06901-10,129;Hartford,06101-52,121
+CT|Waterbury,06701-10,109
+DC|Washington,20001-45,690
+DE|Wilmington,19801-10,71
+FL|Jacksonville,32202-77,1010;Miami,33122-98,487;Tampa,33602-47,415;Orlando,32801-39,335
+FL|St. Petersburg,33701-30,257;Hialeah,33010-18,237;Tallahassee,32301-17,202
+FL|Fort Lauderdale,33301-94,183;Cape Coral,33904-93,175;Pembroke Pines,33028-28,167
+FL|Port Saint Lucie,34952-87,165;Hollywood,33019-29,150;Gainesville,32601-53,145
+FL|Coral Springs,33065-71,129;West Palm Beach,33401-17,121;Palm Bay,32905-09,120
+FL|Clearwater,33755-65,117;Miami Gardens,33056-56,113;Pompano Beach,33060-76,108
+FL|Lakeland,33801-15,104
+GA|Atlanta,30303-69,511;Columbus,31901-09,207;Savannah,31401-21,148;Athens,30601-07,127
+HI|Honolulu,96813-50,351
+IA|Des Moines,50307-95,214;Cedar Rapids,52401-11,130
+ID|Boise,83702-16,236
+IL|Chicago,60601-99,2664;Aurora,60502-06,201;Rockford,61101-14,148;Joliet,60431-36,148
+IL|Naperville,60540-65,147;Peoria,61602-15,115;Springfield,62701-12,114;Elgin,60120-24,112
+IN|Indianapolis,46201-90,888;Fort Wayne,46802-45,260;Evansville,47708-25,120
+KS|Wichita,67202-76,396;Overland Park,66204-51,187;Kansas City,66101-18,153;Olathe,66061-62,134
+KS|Topeka,66603-83,126
+KY|Louisville,40202-99,624;Lexington,40502-17,320
+LA|New Orleans,70112-70,363;Baton Rouge,70801-36,227;Shreveport,71101-29,188
+LA|Metairie,70001-06,138;Lafayette,70501-08,121
+MA|Boston,02108-99,654;South Boston,02127-27,571;Worcester,01602-55,207;Springfield,01103-52,154
+MA|Lowell,01850-54,111;Cambridge,02138-42,110
+MD|Baltimore,21201-87,586
+ME|Portland,04101-09,67
+MI|Detroit,48201-43,646;Grand Rapids,49503-48,195;Warren,48088-93,134
+MI|Sterling Heights,48310-14,132;Ann Arbor,48103-09,117;Lansing,48906-33,113
+MN|Minneapolis,55401-55,411;Saint Paul,55101-31,303;Rochester,55901-06,112
+MO|Kansas City,64101-67,475;St. Louis,63101-80,280;Springfield,65802-10,170
+MO|Columbia,65201-99,129;Independence,64050-58,117
+MS|Jackson,39201-69,154
+MT|Billings,59101-06,117
+NC|Charlotte,28202-87,911;Raleigh,27601-17,482;Greensboro,27401-95,285;Durham,27701-13,258
+NC|Winston-Salem,27101-27,241;Fayetteville,28301-14,202;Cary,27511-19,160
+NC|Wilmington,28401-12,116;High Point,27260-65,110
+ND|Fargo,58102-04,119
+NE|Omaha,68102-76,486;Lincoln,68502-88,295
+NH|Manchester,03101-09,110
+NJ|Newark,07102-14,282;Jersey City,07302-11,264;Paterson,07501-24,148;Elizabeth,07201-08,129
+NM|Albuquerque,87101-23,565
+NV|Las Vegas,89101-99,642;Henderson,89002-74,286;Reno,89501-23,264;North Las Vegas,89030-87,235
+NY|New York,10001-90,4683;Brooklyn,11201-56,2736;Bronx,10451-75,1385;Staten Island,10301-14,469
+NY|Buffalo,14201-28,258;Jamaica,11430-36,217;Rochester,14604-26,210;Yonkers,10701-10,201
+NY|Astoria,11102-06,150;Syracuse,13202-24,144;Elmhurst,11373-73,113;Corona,11368-68,110
+OH|Columbus,43201-40,913;Cleveland,44102-44,365;Cincinnati,45202-55,311;Toledo,43601-23,266
+OH|Akron,44301-33,198;Dayton,45402-79,136
+OK|Oklahoma City,73102-95,681;Tulsa,74103-72,413;Norman,73026-72,128;Broken Arrow,74011-14,107
+OR|Portland,97201-67,653;Eugene,97401-08,177;Salem,97301-17,176;Gresham,97030-80,111
+PA|Philadelphia,19102-54,1574;Pittsburgh,15201-95,304;Allentown,18101-95,120
+RI|Providence,02903-09,191
+SC|Columbia,29201-29,142;Charleston,29401-92,133;North Charleston,29405-20,108
+SD|Sioux Falls,57103-10,172
+TN|Nashville,37201-38,689;Memphis,38103-57,633;Knoxville,37902-38,191;Chattanooga,37402-50,181
+TN|Clarksville,37040-43,167;Murfreesboro,37127-30,165
+TX|Houston,77002-99,2314;San Antonio,78201-85,1527;Dallas,75201-87,1326;Fort Worth,76102-79,1008
+TX|Austin,78701-99,974;El Paso,79901-38,679;Arlington,76001-18,388;Corpus Christi,78401-19,316
+TX|Plano,75023-94,284;Laredo,78040-46,256;Lubbock,79401-24,249;Garland,75040-44,237
+TX|Irving,75038-63,237;Cypress,77429-33,201;Amarillo,79101-24,199;Grand Prairie,75050-54,188
+TX|Brownsville,78520-26,187;McKinney,75069-72,163;Frisco,75033-36,154;Pasadena,77502-07,154
+TX|Mesquite,75149-81,145;Killeen,76541-49,141;McAllen,78501-04,140;Carrollton,75006-10,133
+TX|Midland,79701-12,133;Waco,76701-98,132;Denton,76201-10,131;Abilene,79601-06,125
+TX|Round Rock,78664-81,116;Beaumont,77701-13,115;Odessa,79761-66,114;Richardson,75080-82,111
+TX|Pearland,77581-84,109;College Station,77840-45,108;Wichita Falls,76301-10,105
+TX|Lewisville,75057-77,104;Tyler,75701-09,104
+UT|Salt Lake City,84101-80,216;West Valley City,84119-28,136;Provo,84601-06,115
+UT|West Jordan,84081-88,112
+VA|Virginia Beach,23451-64,455;Norfolk,23502-23,238;Chesapeake,23320-25,235
+VA|Richmond,23219-98,227;Arlington,22201-14,208;Newport News,23601-08,186
+VA|Alexandria,22301-32,159;Hampton,23661-69,137
+VT|Burlington,05401-08,42
+WA|Seattle,98101-99,781;Spokane,99201-24,229;Tacoma,98402-66,223;Vancouver,98660-86,196
+WA|Bellevue,98004-08,140;Kent,98030-42,127;Everett,98201-08,108
+WI|Milwaukee,53202-33,564;Madison,53703-26,280;Green Bay,54301-13,105
+WV|Huntington,25701-05,49
+WY|Cheyenne,82001-09,65
+"""
+
+
+def us_places() -> pl.DataFrame:
+    """Parse ``US_PLACES`` into one row per city, with its Census region and population weight."""
+    region_of = {state: region for region, states in US_CENSUS_REGIONS.items() for state in states.split()}
+    records = []
+    for line in US_PLACES.splitlines():
+        state, cities = line.split("|")
+        for record in cities.split(";"):
+            city, zip_range, thousands = record.split(",")
+            low, high_suffix = zip_range.split("-")
+            records.append((city, state, low[:3], int(low), int(low[:3] + high_suffix), region_of[state], int(thousands)))
+    return pl.DataFrame(
+        records,
+        schema={
+            "city": pl.String,
+            "state": pl.String,
+            "zip_prefix": pl.String,
+            "zip_low": pl.Int64,
+            "zip_high": pl.Int64,
+            "region": pl.String,
+            "weight": pl.Int64,
+        },
+        orient="row",
+    )
+
+
+def draw_us_places(places: pl.DataFrame, rng: np.random.Generator, n: int) -> pl.DataFrame:
+    """Draw ``n`` linked (city, state, postal_code, region) rows, weighted by population.
+
+    One uniform draw per row picks the place through the cumulative weights (searchsorted: a
+    weighted choice without a per-row loop); a second picks the ZIP inside that city's range.
+    """
+    cumulative = np.cumsum(places["weight"].to_numpy())
+    index = np.searchsorted(cumulative, rng.random(n) * cumulative[-1], side="right")
+    chosen = places[index]
+    span = (chosen["zip_high"] - chosen["zip_low"] + 1).to_numpy()
+    postal = chosen["zip_low"].to_numpy() + (rng.random(n) * span).astype(np.int64)
+    return pl.DataFrame(
+        {
+            "city": chosen["city"],
+            "state": chosen["state"],
+            "postal_code": pl.Series(postal, dtype=pl.Int64).cast(pl.String).str.zfill(5),
+            "region": chosen["region"],
+        }
+    )
+
+# ---------------------------------------------------------------------------------------------
+# Polars schemas, one per table, matching assets/schemas/retail_<entity>.json
+# ---------------------------------------------------------------------------------------------
+MONEY = pl.Decimal(12, 2)
+PRICE = pl.Decimal(10, 2)
+RATE = pl.Decimal(4, 2)
+UTC_TIMESTAMP = pl.Datetime("us", "UTC")
+
+STORES_SCHEMA = {
+    "store_id": pl.Int64,
+    "name": pl.String,
+    "format": pl.String,
+    "city": pl.String,
+    "state": pl.String,
+    "postal_code": pl.String,
+    "region": pl.String,
+    "opened_date": pl.Date,
+}
+CUSTOMERS_SCHEMA = {
+    "customer_id": pl.Int64,
+    "first_name": pl.String,
+    "last_name": pl.String,
+    "name": pl.String,
+    "email": pl.String,
+    "phone": pl.String,
+    "street_address": pl.String,
+    "city": pl.String,
+    "state": pl.String,
+    "postal_code": pl.String,
+    "region": pl.String,
+    "loyalty_tier": pl.String,
+    "signup_date": pl.Date,
+    "lifetime_value": MONEY,
+}
+PRODUCTS_SCHEMA = {
+    "product_id": pl.Int64,
+    "sku": pl.String,
+    "name": pl.String,
+    "brand": pl.String,
+    "category": pl.String,
+    "subcategory": pl.String,
+    "price": PRICE,
+    "cost": PRICE,
+    "launch_date": pl.Date,
+}
+INVENTORY_SCHEMA = {
+    "product_id": pl.Int64,
+    "store_id": pl.Int64,
+    "quantity": pl.Int32,
+    "reorder_point": pl.Int32,
+    "last_updated": UTC_TIMESTAMP,
+}
+TRANSACTIONS_SCHEMA = {
+    "txn_id": pl.Int64,
+    "customer_id": pl.Int64,
+    "product_id": pl.Int64,
+    "store_id": pl.Int64,
+    "timestamp": UTC_TIMESTAMP,
+    "channel": pl.String,
+    "payment_method": pl.String,
+    "line_count": pl.Int32,
+    "item_count": pl.Int32,
+    "amount": MONEY,
+}
+LINE_ITEMS_SCHEMA = {
+    "line_item_id": pl.Int64,
+    "txn_id": pl.Int64,
+    "line_number": pl.Int32,
+    "product_id": pl.Int64,
+    "quantity": pl.Int32,
+    "unit_price": PRICE,
+    "discount": RATE,
+    "line_total": MONEY,
+}
+SCHEMAS = {
+    "stores": STORES_SCHEMA,
+    "customers": CUSTOMERS_SCHEMA,
+    "products": PRODUCTS_SCHEMA,
+    "inventory": INVENTORY_SCHEMA,
+    "transactions": TRANSACTIONS_SCHEMA,
+    "line_items": LINE_ITEMS_SCHEMA,
+}
+FIRST_ID = {"stores": 1, "customers": 1_000_000, "products": 1, "transactions": 1, "line_items": 1}
+
+def day_number(day: date) -> int:
+    """Days since 1970-01-01, the physical value of a Polars Date."""
+    return (day - date(1970, 1, 1)).days
+
+
+def streams(seed: int, salt: int, start: int, names: tuple[str, ...]) -> dict[str, np.random.Generator]:
+    """One independent generator per column for one chunk of one table.
+
+    Spawned from (seed, table salt, chunk start), so a chunk's values depend on nothing else;
+    new columns are appended to ``names`` so the existing ones keep their values.
+    """
+    children = np.random.SeedSequence([seed, salt, start]).spawn(len(names))
+    return dict(zip(names, (np.random.default_rng(child) for child in children)))
+
+
+def utc_hour_pool() -> np.ndarray:
+    """UTC hours repeated by the weight of the local hour they correspond to."""
+    utc_hours = np.arange(24)
+    local_weights = np.array(LOCAL_HOUR_WEIGHTS)[(utc_hours + UTC_OFFSET_HOURS) % 24]
+    return np.repeat(utc_hours, local_weights)
+
+
+def weighted_pool(weights: dict[str, int]) -> pl.Series:
+    """Each value repeated by its integer weight: a uniform index into it is an exact weighted draw."""
+    return pl.Series(np.repeat(list(weights), list(weights.values())), dtype=pl.String)
+
+
+def cents_to_decimal(cents: np.ndarray, dtype: pl.Decimal) -> pl.Series:
+    """Integer cents as a decimal column; exact (float cast rounds to the nearest cent)."""
+    return (pl.Series(cents, dtype=pl.Int64) / 100).cast(dtype)
+
+
+def uniform_days(rng: np.random.Generator, first: date, last: date, n: int) -> pl.Series:
+    return pl.Series(rng.integers(day_number(first), day_number(last) + 1, n).astype(np.int32)).cast(pl.Date)
+
+
+# ---------------------------------------------------------------------------------------------
+# Value pools, built once per run from Mimesis (de-duplicated and sorted: set order depends
+# on PYTHONHASHSEED)
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class Pools:
+    first_names: pl.Series
+    last_names: pl.Series
+    first_email: pl.Series  # ASCII e-mail form of first_names, same order
+    last_email: pl.Series
+    street_addresses: pl.Series
+    brands: pl.Series
+    places: pl.DataFrame
+
+
+def email_form(names: pl.Series, fallback: str) -> pl.Series:
+    """Lower-case ASCII letters of each name (accents dropped); ``fallback`` when none are left
+    (Cyrillic, CJK ...), so every locale yields valid, pattern-matching e-mail addresses."""
+    letters = names.str.normalize("NFKD").str.to_lowercase().str.replace_all(r"[^a-z]", "")
+    return pl.select(pl.when(letters == "").then(pl.lit(fallback)).otherwise(letters)).to_series()
+
+
+def build_pools(locale: str, seed: int) -> Pools:
+    from mimesis import Address, Locale, Person
+
+    person = Person(Locale(locale), seed=seed)
+    address = Address(Locale(locale), seed=seed)
+    # Enough draws to cover each locale's name lists (a few thousand entries at most).
+    first_names = pl.Series(sorted({person.first_name() for _ in range(12_000)}), dtype=pl.String)
+    last_names = pl.Series(sorted({person.last_name() for _ in range(8_000)}), dtype=pl.String)
+    street_addresses = pl.Series(sorted({address.address() for _ in range(8_000)}), dtype=pl.String)
+    english = Person(Locale.EN, seed=seed)
+    surnames = sorted({english.last_name() for _ in range(2_000)})
+    rng = np.random.default_rng([seed, POOL_SALT])
+    brands = sorted({
+        surnames[i] + BRAND_SUFFIXES[j]
+        for i, j in zip(rng.integers(0, len(surnames), BRAND_COUNT), rng.integers(0, len(BRAND_SUFFIXES), BRAND_COUNT))
+    })
+    return Pools(
+        first_names=first_names,
+        last_names=last_names,
+        first_email=email_form(first_names, "customer"),
+        last_email=email_form(last_names, ""),
+        street_addresses=street_addresses,
+        brands=pl.Series(brands, dtype=pl.String),
+        places=us_places(),
+    )
+
+
+def catalog_tables() -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The catalogue flattened: one row per category, one row per (subcategory, noun)."""
+    categories = pl.DataFrame(
+        [(name, code, share, median, sigma) for name, (code, share, median, sigma, _) in CATALOG.items()],
+        schema={"category": pl.String, "category_code": pl.String, "share": pl.Int64,
+                "median_price": pl.Float64, "price_sigma": pl.Float64},
+        orient="row",
+    )
+    nouns = pl.DataFrame(
+        [
+            (category_index, subcategory, code, noun)
+            for category_index, (_, _, _, _, subcategories) in enumerate(CATALOG.values())
+            for subcategory, (code, names) in subcategories.items()
+            for noun in names
+        ],
+        schema={"category_index": pl.Int64, "subcategory": pl.String, "subcategory_code": pl.String, "noun": pl.String},
+        orient="row",
+    )
+    return categories, nouns
+
+
+# ---------------------------------------------------------------------------------------------
+# The run's plan and the per-entity arrays the child tables need
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class Plan:
+    seed: int
+    rows: dict[str, int]
+    lines_per_transaction: float
+    line_chunks: list[tuple[int, int, int]] = field(default_factory=list)  # (txn start, txn n, first line)
+    pools: Pools | None = None
+    customer_cumulative_weight: np.ndarray | None = None
+    customer_first_active_day: np.ndarray | None = None
+    product_cumulative_weight: np.ndarray | None = None
+    product_price_cents: np.ndarray | None = None
+
+
+def basket_sizes(seed: int, start: int, n: int, lines_per_transaction: float) -> np.ndarray:
+    """Lines per transaction, 1 + Poisson(mean - 1): drawn from a stream of its own so the plan
+    can count line items without generating them."""
+    rng = streams(seed, TRANSACTION_SALT, start, TRANSACTION_STREAMS)["lines"]
+    return 1 + rng.poisson(lines_per_transaction - 1.0, n)
+
+
+def make_plan(seed: int, rows: int, products: int | None, stores: int | None, transactions: int | None,
+              lines_per_transaction: float) -> Plan:
+    store_count = stores or min(max(rows // CUSTOMERS_PER_STORE, MIN_STORES), MAX_STORES)
+    product_count = products or max(MIN_PRODUCTS, round(rows * PRODUCTS_PER_CUSTOMER))
+    transaction_count = transactions or rows * TRANSACTIONS_PER_CUSTOMER
+    plan = Plan(seed=seed, rows={}, lines_per_transaction=lines_per_transaction)
+    first_line = 0
+    for start, n in chunk_bounds(transaction_count):
+        plan.line_chunks.append((start, n, first_line))
+        first_line += int(basket_sizes(seed, start, n, lines_per_transaction).sum()) if n else 0
+    plan.rows = {
+        "stores": store_count,
+        "customers": rows,
+        "products": product_count,
+        "inventory": product_count * store_count,
+        "transactions": transaction_count,
+        "line_items": first_line,
+    }
+    return plan
+
+
+def customer_profile(seed: int, start: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Signup day and purchase weight of customers start..start+n-1 (shared by customers and
+    transactions, so a transaction never precedes its customer's signup)."""
+    rng = streams(seed, CUSTOMER_SALT, start, CUSTOMER_STREAMS)
+    signup_day = rng["signup"].integers(day_number(SIGNUP_FIRST), day_number(SIGNUP_LAST) + 1, n)
+    propensity = rng["activity"].lognormal(0.0, ACTIVITY_SIGMA, n)
+    # A customer who joined in mid-2024 had only part of the window to shop in.
+    window_days = day_number(WINDOW_LAST) - day_number(WINDOW_FIRST) + 1
+    active_days = day_number(WINDOW_LAST) + 1 - np.maximum(signup_day, day_number(WINDOW_FIRST))
+    return signup_day, propensity * active_days / window_days
+
+
+def product_profile(seed: int, start: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Category index, price in cents and popularity weight of products start..start+n-1."""
+    rng = streams(seed, PRODUCT_SALT, start, PRODUCT_STREAMS)
+    categories = list(CATALOG.values())
+    category_pool = np.repeat(np.arange(len(categories)), [share for _, share, _, _, _ in categories])
+    category = category_pool[rng["category"].integers(0, len(category_pool), n)]
+    median = np.array([median for _, _, median, _, _ in categories])[category]
+    sigma = np.array([sigma for _, _, _, sigma, _ in categories])[category]
+    dollars = median * np.exp(sigma * rng["price"].standard_normal(n))
+    # Charm pricing: round up to the next dollar, minus a cent (12.30 -> 12.99).
+    price_cents = np.clip(np.ceil(dollars) * 100 - 1, MIN_PRICE_CENTS, MAX_PRICE_CENTS).astype(np.int64)
+    popularity = rng["popularity"].lognormal(0.0, POPULARITY_SIGMA, n)
+    return category, price_cents, popularity
+
+
+def load_parents(plan: Plan) -> None:
+    """The per-customer and per-product arrays transactions draw from (16 bytes per customer)."""
+    signup_days, weights = [], []
+    for start, n in chunk_bounds(plan.rows["customers"]):
+        signup_day, weight = customer_profile(plan.seed, start, n)
+        signup_days.append(signup_day)
+        weights.append(weight)
+    signup_day = np.concatenate(signup_days)
+    plan.customer_cumulative_weight = np.cumsum(np.concatenate(weights))
+    plan.customer_first_active_day = np.maximum(signup_day, day_number(WINDOW_FIRST))
+    prices, popularity = [], []
+    for start, n in chunk_bounds(plan.rows["products"]):
+        _, price_cents, weight = product_profile(plan.seed, start, n)
+        prices.append(price_cents)
+        popularity.append(weight)
+    plan.product_price_cents = np.concatenate(prices)
+    plan.product_cumulative_weight = np.cumsum(np.concatenate(popularity))
+
+
+def weighted_indices(cumulative_weight: np.ndarray, rng: np.random.Generator, n: int) -> np.ndarray:
+    """n indices drawn in proportion to weight: uniform draws located in the cumulative sum."""
+    return np.searchsorted(cumulative_weight, rng.random(n) * cumulative_weight[-1], side="right")
+
+
+# ---------------------------------------------------------------------------------------------
+# One function per table: rows start .. start+n-1
+# ---------------------------------------------------------------------------------------------
+STORE_STREAMS = ("place", "format", "opened")
+CUSTOMER_STREAMS = ("signup", "activity", "first", "last", "domain", "phone", "phone_null", "street",
+                    "house", "place", "tier", "lifetime_value")
+PRODUCT_STREAMS = ("category", "price", "popularity", "noun", "descriptor", "brand", "cost", "launch")
+INVENTORY_STREAMS = ("stockout", "quantity", "reorder", "updated")
+TRANSACTION_STREAMS = ("lines", "customer", "time", "hour", "second", "channel", "payment", "store", "product",
+                       "quantity", "discount_zero", "discount")
+
+
+def make_stores(start: int, n: int, plan: Plan) -> pl.DataFrame:
+    rng = streams(plan.seed, STORE_SALT, start, STORE_STREAMS)
+    store_id = np.arange(start, start + n, dtype=np.int64) + FIRST_ID["stores"]
+    places = draw_us_places(plan.pools.places, rng["place"], n)
+    formats = weighted_pool(STORE_FORMATS)
+    return pl.DataFrame(
+        {
+            "store_id": store_id,
+            "format": formats.gather(rng["format"].integers(0, formats.len(), n)),
+            "opened_date": uniform_days(rng["opened"], OPENED_FIRST, OPENED_LAST, n),
+        }
+    ).hstack(places).select(
+        "store_id",
+        pl.concat_str(pl.col("city"), pl.lit(" #"), pl.col("store_id").cast(pl.String).str.zfill(4)).alias("name"),
+        "format", "city", "state", "postal_code", "region", "opened_date",
+    )
+
+
+def make_customers(start: int, n: int, plan: Plan) -> pl.DataFrame:
+    rng = streams(plan.seed, CUSTOMER_SALT, start, CUSTOMER_STREAMS)
+    pools = plan.pools
+    signup_day, _ = customer_profile(plan.seed, start, n)
+    customer_id = pl.Series("customer_id", np.arange(start, start + n, dtype=np.int64) + FIRST_ID["customers"])
+    first = rng["first"].integers(0, pools.first_names.len(), n)
+    last = rng["last"].integers(0, pools.last_names.len(), n)
+    area_code = rng["phone"].integers(200, 1000, n)
+    area_code += area_code % 100 == 11  # N11 codes (211, 411, 911 ...) are service numbers
+    phone_line = rng["phone"].integers(0, 100, n)
+    tiers = weighted_pool(LOYALTY_TIERS)
+    lifetime_cents = np.round(rng["lifetime_value"].gamma(LIFETIME_VALUE_SHAPE, LIFETIME_VALUE_SCALE, n) * 100).astype(np.int64)
+    frame = pl.DataFrame(
+        {
+            "customer_id": customer_id,
+            "first_name": pools.first_names.gather(first),
+            "last_name": pools.last_names.gather(last),
+            "first_email": pools.first_email.gather(first),
+            "last_email": pools.last_email.gather(last),
+            "domain": pl.Series(EMAIL_DOMAINS).gather(rng["domain"].integers(0, len(EMAIL_DOMAINS), n)),
+            "area_code": area_code,
+            "phone_line": phone_line,
+            "phone_missing": rng["phone_null"].random(n) < PHONE_NULL_RATE,
+            "street": pools.street_addresses.gather(rng["street"].integers(0, pools.street_addresses.len(), n)),
+            # House numbers skew low, as on real streets.
+            "house": np.minimum(1 + rng["house"].geometric(1 / 800, n), 99_999),
+            "loyalty_tier": tiers.gather(rng["tier"].integers(0, tiers.len(), n)),
+            "signup_date": pl.Series(signup_day.astype(np.int32)).cast(pl.Date),
+            "lifetime_value": cents_to_decimal(lifetime_cents, MONEY),
+        }
+    ).hstack(draw_us_places(pools.places, rng["place"], n))
+    return frame.select(
+        "customer_id",
+        "first_name",
+        "last_name",
+        pl.concat_str("first_name", "last_name", separator=" ").alias("name"),
+        # The customer id makes each address unique without a de-duplication pass.
+        pl.concat_str(
+            "first_email", pl.lit("."), "last_email", pl.col("customer_id").cast(pl.String), pl.lit("@"), "domain"
+        ).alias("email"),
+        pl.when(~pl.col("phone_missing"))
+        .then(pl.format("({}) 555-01{}", "area_code", pl.col("phone_line").cast(pl.String).str.zfill(2)))
+        .alias("phone"),
+        # The locale's own address format, with a fresh house number per customer.
+        pl.col("street").str.replace(r"\d+", pl.col("house").cast(pl.String)).alias("street_address"),
+        "city",
+        "state",
+        "postal_code",
+        "region",
+        "loyalty_tier",
+        "signup_date",
+        "lifetime_value",
+    )
+
+
+def make_products(start: int, n: int, plan: Plan) -> pl.DataFrame:
+    rng = streams(plan.seed, PRODUCT_SALT, start, PRODUCT_STREAMS)
+    category, price_cents, _ = product_profile(plan.seed, start, n)
+    categories, nouns = catalog_tables()
+    # Noun rows are grouped by category: pick one uniformly inside the product's category.
+    noun_counts = np.bincount(nouns["category_index"].to_numpy(), minlength=len(CATALOG))
+    noun_offsets = np.concatenate([[0], np.cumsum(noun_counts)[:-1]])
+    noun = noun_offsets[category] + (rng["noun"].random(n) * noun_counts[category]).astype(np.int64)
+    chosen = nouns[noun]
+    product_id = np.arange(start, start + n, dtype=np.int64) + FIRST_ID["products"]
+    cost_cents = np.round(price_cents * rng["cost"].uniform(COST_SHARE_LOW, COST_SHARE_HIGH, n)).astype(np.int64)
+    descriptors = pl.Series(PRODUCT_DESCRIPTORS)
+    return pl.DataFrame(
+        {
+            "product_id": product_id,
+            "category_code": categories["category_code"].gather(category),
+            "subcategory_code": chosen["subcategory_code"],
+            "brand": plan.pools.brands.gather(rng["brand"].integers(0, plan.pools.brands.len(), n)),
+            "descriptor": descriptors.gather(rng["descriptor"].integers(0, descriptors.len(), n)),
+            "noun": chosen["noun"],
+            "category": categories["category"].gather(category),
+            "subcategory": chosen["subcategory"],
+            "price": cents_to_decimal(price_cents, PRICE),
+            "cost": cents_to_decimal(np.maximum(cost_cents, 1), PRICE),
+            "launch_date": uniform_days(rng["launch"], LAUNCH_FIRST, LAUNCH_LAST, n),
+        }
+    ).select(
+        "product_id",
+        pl.concat_str(
+            "category_code", pl.lit("-"), "subcategory_code", pl.lit("-"), pl.col("product_id").cast(pl.String).str.zfill(6)
+        ).alias("sku"),
+        pl.concat_str("brand", "descriptor", "noun", separator=" ").alias("name"),
+        "brand",
+        "category",
+        "subcategory",
+        "price",
+        "cost",
+        "launch_date",
+    )
+
+
+def make_inventory(start: int, n: int, plan: Plan) -> pl.DataFrame:
+    """Stock rows of products start..start+n-1 in every store (n x stores rows)."""
+    rng = streams(plan.seed, INVENTORY_SALT, start, INVENTORY_STREAMS)
+    stores = plan.rows["stores"]
+    rows = n * stores
+    on_hand = 1 + np.round(rng["quantity"].gamma(STOCK_SHAPE, STOCK_SCALE, rows)).astype(np.int64)
+    on_hand[rng["stockout"].random(rows) < STOCKOUT_SHARE] = 0
+    updated_seconds = rng["updated"].integers(day_number(SNAPSHOT_FIRST) * 86_400, (day_number(WINDOW_LAST) + 1) * 86_400, rows)
+    return pl.DataFrame(
+        {
+            "product_id": np.repeat(np.arange(start, start + n, dtype=np.int64) + FIRST_ID["products"], stores),
+            "store_id": np.tile(np.arange(stores, dtype=np.int64) + FIRST_ID["stores"], n),
+            "quantity": pl.Series(on_hand.astype(np.int32)),
+            "reorder_point": rng["reorder"].integers(REORDER_POINT_LOW, REORDER_POINT_HIGH + 1, rows).astype(np.int32),
+            "last_updated": pl.Series(updated_seconds * 1_000_000, dtype=pl.Int64).cast(UTC_TIMESTAMP),
+        },
+        schema=INVENTORY_SCHEMA,
+    )
+
+
+@dataclass
+class Baskets:
+    """The line-level draws of one chunk of transactions, shared by both tables."""
+    sizes: np.ndarray  # lines per transaction
+    first_line: np.ndarray  # index of each transaction's first line within the chunk
+    product: np.ndarray  # product index per line
+    quantity: np.ndarray
+    discount_pct: np.ndarray  # whole percent off
+    unit_cents: np.ndarray
+    total_cents: np.ndarray
+
+
+def draw_baskets(start: int, n: int, plan: Plan, rng: dict[str, np.random.Generator]) -> Baskets:
+    sizes = basket_sizes(plan.seed, start, n, plan.lines_per_transaction)
+    lines = int(sizes.sum())
+    product = weighted_indices(plan.product_cumulative_weight, rng["product"], lines)
+    quantity = np.minimum(rng["quantity"].geometric(QUANTITY_P, lines), MAX_QUANTITY)
+    discount = rng["discount"].beta(DISCOUNT_ALPHA, DISCOUNT_BETA, lines)
+    discount_pct = np.clip(np.round(discount * 100), 1, MAX_DISCOUNT * 100).astype(np.int64)
+    discount_pct[rng["discount_zero"].random(lines) < DISCOUNT_ZERO_SHARE] = 0
+    unit_cents = plan.product_price_cents[product]
+    # Whole cents, rounded half up: (cents * qty * (100 - pct) + 50) // 100 is exact integer math.
+    total_cents = (unit_cents * quantity * (100 - discount_pct) + 50) // 100
+    first_line = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    return Baskets(sizes, first_line, product, quantity, discount_pct, unit_cents, total_cents)
+
+
+def make_transactions(start: int, n: int, plan: Plan) -> pl.DataFrame:
+    rng = streams(plan.seed, TRANSACTION_SALT, start, TRANSACTION_STREAMS)
+    baskets = draw_baskets(start, n, plan, rng)
+    customer = weighted_indices(plan.customer_cumulative_weight, rng["customer"], n)
+    # A uniform day from max(signup day, window start) to the window's last day: never before
+    # signup. Then an hour from the shopping-day profile and a uniform second within it.
+    first_day = plan.customer_first_active_day[customer]
+    day = first_day + (rng["time"].random(n) * (day_number(WINDOW_LAST) + 1 - first_day)).astype(np.int64)
+    hours = utc_hour_pool()
+    hour = hours[rng["hour"].integers(0, len(hours), n)]
+    second_of_day = hour * 3600 + rng["second"].integers(0, 3600, n)
+    channels = weighted_pool(CHANNELS)
+    channel = channels.gather(rng["channel"].integers(0, channels.len(), n))
+    in_store, remote = weighted_pool(IN_STORE_PAYMENTS), weighted_pool(REMOTE_PAYMENTS)
+    payment_draw = rng["payment"].random(n)
+    return pl.DataFrame(
+        {
+            "txn_id": np.arange(start, start + n, dtype=np.int64) + FIRST_ID["transactions"],
+            "customer_id": customer.astype(np.int64) + FIRST_ID["customers"],
+            "product_id": baskets.product[baskets.first_line].astype(np.int64) + FIRST_ID["products"],
+            # Online orders carry the store that fulfilled them.
+            "store_id": rng["store"].integers(0, plan.rows["stores"], n) + FIRST_ID["stores"],
+            "timestamp": pl.Series((day * 86_400 + second_of_day) * 1_000_000).cast(UTC_TIMESTAMP),
+            "channel": channel,
+            # Same draw, read against the channel's own mix: no cash online.
+            "payment_method": in_store.gather((payment_draw * in_store.len()).astype(np.int64)).zip_with(
+                channel == "In-Store", remote.gather((payment_draw * remote.len()).astype(np.int64))
+            ),
+            "line_count": pl.Series(baskets.sizes, dtype=pl.Int32),
+            "item_count": pl.Series(np.add.reduceat(baskets.quantity, baskets.first_line), dtype=pl.Int32),
+            "amount": cents_to_decimal(np.add.reduceat(baskets.total_cents, baskets.first_line), MONEY),
+        },
+        schema=TRANSACTIONS_SCHEMA,
+    )
+
+
+def make_line_items(start: int, n: int, first_line: int, plan: Plan) -> pl.DataFrame:
+    """Line items of transactions start..start+n-1, from the same streams as make_transactions."""
+    rng = streams(plan.seed, TRANSACTION_SALT, start, TRANSACTION_STREAMS)
+    baskets = draw_baskets(start, n, plan, rng)
+    lines = len(baskets.product)
+    transaction = np.repeat(np.arange(n, dtype=np.int64), baskets.sizes)
+    return pl.DataFrame(
+        {
+            "line_item_id": np.arange(first_line, first_line + lines, dtype=np.int64) + FIRST_ID["line_items"],
+            "txn_id": transaction + start + FIRST_ID["transactions"],
+            "line_number": pl.Series(np.arange(lines) - baskets.first_line[transaction] + 1, dtype=pl.Int32),
+            "product_id": baskets.product.astype(np.int64) + FIRST_ID["products"],
+            "quantity": pl.Series(baskets.quantity, dtype=pl.Int32),
+            "unit_price": cents_to_decimal(baskets.unit_cents, PRICE),
+            "discount": cents_to_decimal(baskets.discount_pct, RATE),
+            "line_total": cents_to_decimal(baskets.total_cents, MONEY),
+        },
+        schema=LINE_ITEMS_SCHEMA,
+    )
+
+
+def table_chunks(table: str, plan: Plan) -> list[Callable[[], pl.DataFrame]]:
+    """Zero-argument chunk producers for write_table, in row order."""
+    if table == "inventory":
+        # Chunks of whole products, about CHUNK_ROWS inventory rows each.
+        per_chunk = max(1, CHUNK_ROWS // plan.rows["stores"])
+        return [partial(make_inventory, start, n, plan) for start, n in chunk_bounds(plan.rows["products"], per_chunk)]
+    if table == "transactions":
+        return [partial(make_transactions, start, n, plan) for start, n, _ in plan.line_chunks]
+    if table == "line_items":
+        return [partial(make_line_items, start, n, first, plan) for start, n, first in plan.line_chunks]
+    make = {"stores": make_stores, "customers": make_customers, "products": make_products}[table]
+    return [partial(make, start, n, plan) for start, n in chunk_bounds(plan.rows[table])]
+
+
+# ---------------------------------------------------------------------------------------------
+# Output helpers (copied verbatim from scripts/utils/local_output.py)
+# ---------------------------------------------------------------------------------------------
+FORMATS = ("parquet", "csv", "json", "delta")
+
+
+# One million rows per chunk: large enough for Polars to parallelise each column, small enough
+# that a chunk of the widest table stays well under 1 GiB. Chunk size is part of the
+# reproducibility contract: changing it changes the data a seed produces.
+CHUNK_ROWS = 1_000_000
+
+
+def table_path(directory: Path, table: str, fmt: str) -> Path:
+    """Where a table lands: DIR/<table>.<fmt> for files, DIR/<table>/ for Delta."""
+    return directory / table if fmt == "delta" else directory / f"{table}.{fmt}"
+
+
+def chunk_bounds(rows: int, chunk_rows: int = CHUNK_ROWS) -> list[tuple[int, int]]:
+    """(first row, row count) of each chunk; an empty table still gets one empty chunk."""
+    return [(start, min(chunk_rows, rows - start)) for start in range(0, rows, chunk_rows)] or [(0, 0)]
+
+
+def _path_bytes(path: Path) -> int:
+    if path.is_dir():
+        return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    return path.stat().st_size
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+
+
+def write_table(
+    directory: Path,
+    table: str,
+    fmt: str,
+    chunks: Iterable[Callable[[], pl.DataFrame]],
+    schema: dict[str, pl.DataType],
+) -> dict:
+    """Write one table from its chunks, atomically, and return its rows, file name and bytes.
+
+    ``chunks`` are zero-argument functions, each returning the next slice of the table (build
+    them with ``functools.partial(make_table, start, n)`` over ``chunk_bounds``). They are called
+    lazily, in order, so only a chunk or two is in memory at a time; a chunk may hold any number
+    of rows (line items per transaction chunk, say). ``schema`` is the table's Polars schema
+    (the generator's copy of its contract); every chunk is checked against it.
+    """
+    final = table_path(directory, table, fmt)
+    temporary = final.with_name(f".{final.name}.tmp-{os.getpid()}")
+    _remove(temporary)
+    heights: list[int] = []
+
+    def counted(make_chunk: Callable[[], pl.DataFrame]) -> pl.DataFrame:
+        frame = make_chunk()
+        heights.append(frame.height)
+        return frame
+
+    try:
+        if fmt == "delta":
+            import pyarrow as pa
+            from deltalake import write_deltalake
+
+            arrow_schema = pl.DataFrame(schema=schema).to_arrow().schema
+            batches = (
+                batch
+                for make_chunk in chunks
+                for batch in counted(make_chunk).to_arrow().cast(arrow_schema).to_batches()
+            )
+            write_deltalake(temporary, pa.RecordBatchReader.from_batches(arrow_schema, batches))
+        else:
+            frame = pl.concat(
+                [pl.defer(partial(counted, make_chunk), schema=schema) for make_chunk in chunks]
+                or [pl.LazyFrame(schema=schema)]
+            )
+            if fmt == "parquet":
+                frame.sink_parquet(temporary, compression="zstd")
+            elif fmt == "csv":
+                frame.sink_csv(temporary)
+            elif fmt == "json":
+                frame.sink_ndjson(temporary, check_extension=False)
+            else:
+                raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+        # Swap in: a file is replaced in one step; a Delta folder in two renames, the old one
+        # moved aside first so that a failure between them leaves it recoverable, never mixed.
+        if final.is_dir() and not final.is_symlink():
+            aside = final.with_name(f".{final.name}.old-{os.getpid()}")
+            _remove(aside)
+            os.rename(final, aside)
+            os.rename(temporary, final)
+            _remove(aside)
+        else:
+            os.replace(temporary, final)
+    except BaseException:
+        _remove(temporary)
+        raise
+    return {"rows": sum(heights), "path": final.name, "bytes": _path_bytes(final)}
+
+
+def write_manifest(directory: Path, manifest: dict) -> Path:
+    """Write DIR/_manifest.json atomically; call it after every table is written."""
+    final = directory / "_manifest.json"
+    temporary = final.with_name(f".{final.name}.tmp-{os.getpid()}")
+    temporary.write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+    os.replace(temporary, final)
+    return final
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries whose upgrades can change the values a seed produces."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions = {"python": sys.version.split()[0]}
+    for package in ("polars", "numpy", "mimesis", "deltalake"):
+        try:
+            versions[package] = version(package)
+        except PackageNotFoundError:
+            pass
+    return versions
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1 (underscores allowed: 1_000_000)."""
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """argparse type: a whole number of at least 0."""
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def parse_arguments(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """Parse the command line, or use the defaults when pasted into a notebook.
+
+    A notebook kernel's own argv (``-f kernel.json``) is not ours to parse: in a Jupyter or
+    Databricks notebook, call ``main(["--rows", "5000"])`` to pass options.
+    """
+    if argv is None and "ipykernel" in sys.modules:
+        argv = []
+    return parser.parse_args(argv)
+
+
+def prepare_output_dir(parser: argparse.ArgumentParser, directory: Path) -> Path:
+    """Create the output folder, or stop with a clear message when it cannot be used."""
+    if directory.exists() and not directory.is_dir():
+        parser.error(f"--output {directory} is a file, not a folder")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        probe = directory / f".write-test-{os.getpid()}"
+        probe.touch()
+        probe.unlink()
+    except OSError as error:
+        parser.error(f"--output {directory} cannot be written: {error.strerror or error}")
+    return directory
+
+
+def progress(message: str) -> None:
+    """Progress goes to stderr so stdout carries only the JSON summary."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def timed(label: str, action: Callable[[], dict]) -> dict:
+    """Run one table's generate-and-write step, report it, and add its seconds."""
+    started = time.perf_counter()
+    result = action()
+    result["seconds"] = round(time.perf_counter() - started, 3)
+    progress(f"  {label}: {result['rows']:,} rows in {result['seconds']:.2f}s")
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line
+# ---------------------------------------------------------------------------------------------
+def lines_per_transaction_type(text: str) -> float:
+    """argparse type: mean basket size, at least 1 line."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {text!r}") from None
+    if not 1.0 <= value <= 100.0:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 100, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from mimesis import Locale
+
+    parser = argparse.ArgumentParser(
+        prog="retail.py",
+        description="Generate linked retail tables (stores, customers, products, inventory, "
+        "transactions, line_items) with Polars + Mimesis.",
+        epilog="Default sizes follow --rows (customers): products = rows/10 (at least 10); "
+        "stores = rows/100,000 between 5 and 50; inventory = products x stores; "
+        "transactions = 10 x rows; line items = about 3 per transaction. "
+        "Example: uv run scripts/generators/polars/retail.py --rows 100000 --format delta",
+    )
+    parser.add_argument("--rows", type=positive_int, default=DEFAULT_ROWS,
+                        help=f"customers, the main table; other tables follow it (default {DEFAULT_ROWS:,})")
+    parser.add_argument("--products", type=positive_int, help="products (default rows/10, at least 10)")
+    parser.add_argument("--stores", type=positive_int, help="stores (default rows/100,000 between 5 and 50)")
+    parser.add_argument("--transactions", type=positive_int, help="transactions (default 10 x rows)")
+    parser.add_argument("--lines-per-transaction", type=lines_per_transaction_type,
+                        default=DEFAULT_LINES_PER_TRANSACTION,
+                        help="mean line items per transaction, 1 + Poisson(mean - 1) (default 3)")
+    parser.add_argument("--seed", type=non_negative_int, default=42, help="random seed (default 42)")
+    parser.add_argument("--output", type=Path, default=Path("output") / INDUSTRY,
+                        help="output folder, e.g. /Volumes/<catalog>/<schema>/<volume>/retail (default output/retail)")
+    parser.add_argument("--format", choices=FORMATS, default="parquet", help="file format (default parquet; json = JSON Lines)")
+    parser.add_argument("--locale", choices=[locale.value for locale in Locale], default="en", metavar="LOCALE",
+                        help="Mimesis locale for names and street addresses, e.g. en, de, fr, ja (default en)")
+    parser.add_argument("--dry-run", action="store_true", help="print the planned rows and estimated size; write nothing")
+    return parser
+
+
+def estimated_bytes(rows: dict[str, int], fmt: str) -> dict[str, int]:
+    return {table: round(count * BYTES_PER_ROW[table] * FORMAT_SIZE_FACTOR[fmt]) for table, count in rows.items()}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = build_parser()
+    args = parse_arguments(parser, argv)
+    plan = make_plan(args.seed, args.rows, args.products, args.stores, args.transactions, args.lines_per_transaction)
+    if args.dry_run:
+        sizes = estimated_bytes(plan.rows, args.format)
+        report = {
+            "dry_run": True,
+            "output": str(args.output),
+            "format": args.format,
+            "seed": args.seed,
+            "tables": {table: {"rows": count, "estimated_bytes": sizes[table]} for table, count in plan.rows.items()},
+            "estimated_bytes": sum(sizes.values()),
+        }
+        print(json.dumps(report, indent=2))
+        return report
+
+    directory = prepare_output_dir(parser, args.output)
+    started = time.perf_counter()
+    progress(f"retail: {sum(plan.rows.values()):,} rows in {len(plan.rows)} tables -> {directory} ({args.format})")
+    plan.pools = build_pools(args.locale, args.seed)
+    load_parents(plan)
+    tables = {}
+    for table in SCHEMAS:  # parents before children
+        tables[table] = timed(
+            table, lambda table=table: write_table(directory, table, args.format, table_chunks(table, plan), SCHEMAS[table])
+        )
+    seconds = round(time.perf_counter() - started, 3)
+    write_manifest(
+        directory,
+        {
+            "generator": GENERATOR,
+            "industry": INDUSTRY,
+            "seed": args.seed,
+            "format": args.format,
+            "arguments": {key: str(value) if isinstance(value, Path) else value for key, value in vars(args).items()},
+            "versions": library_versions(),
+            "tables": tables,
+            "seconds": seconds,
+        },
+    )
+    summary = {"output": str(directory), "seed": args.seed, "format": args.format, "tables": tables, "seconds": seconds}
+    print(json.dumps(summary, indent=2))
+    return summary
+
+
+if __name__ == "__main__":
+    main()

@@ -587,7 +587,8 @@ def make_maintenance(start: int, n: int, layout: SensorLayout, pools: Pools) -> 
         length = np.where(episode < layout.full_episodes, layout.episode, layout.remainder)
         last_reading_at = (first_reading + length - 1) * layout.sample_seconds
         machine = np.where(corrective, slot_machine, machine)
-        opened = np.where(corrective, last_reading_at + response, opened)
+        # An episode in the final hour of 2024 gets its order at 23:59 at the latest.
+        opened = np.where(corrective, np.minimum(last_reading_at + response, WINDOW_SECONDS - 60), opened)
         mode = np.where(corrective, layout.episode_mode(episode), mode)
     else:
         mode = np.where(corrective, MODE_POOL[rng.integers(0, len(MODE_POOL), n)], mode)

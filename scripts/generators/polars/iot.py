@@ -1,0 +1,1045 @@
+# /// script
+# requires-python = ">=3.11"
+# dependencies = [
+#   "polars>=2.1,<2.2",
+#   "numpy>=2.4,<2.5",
+#   "mimesis>=22.2,<22.3",
+#   "pyarrow>=17",
+#   "deltalake>=1.1,<2",
+# ]
+# ///
+"""IoT fleet: devices, their sensor readings, alert events and GPS telemetry (Tier 1: Polars + Mimesis).
+
+Tables (contracts in assets/schemas/iot_*.json), written parent before child:
+
+- ``devices`` (``--rows``, default 500): the device registry. Six device types (environmental
+  sensors, vibration monitors, smart meters, air-quality monitors, and two mobile kinds: cold-chain
+  trackers and vehicle trackers), each installed at a site (a street-named plant, warehouse or
+  depot in a real city whose coordinates are bundled below), with maker, model, firmware, serial
+  number, home position, install date (2021-2023, before any reading) and status.
+- ``sensor_readings``: every device reports its three metrics (which three depends on its type)
+  every ``--interval-minutes`` (60) for ``--days`` (7) from 2024-01-01 00:00 UTC, at a fixed
+  per-device second offset within the interval. Rows = devices x 3 x samples; the default is
+  504 per device. Composite primary key (device_id, timestamp, metric). Each series is
+  baseline + daily sinusoid (peak at a metric-specific local solar hour) + slow linear trend +
+  Normal noise, with the parameters in METRIC_MODELS. Exactly round(--anomaly-rate x rows)
+  readings are flagged ``is_anomaly`` (default 2%), in episodes: spikes, drifts, stuck values
+  and dropouts (null value); half of them fall on the ~7% of devices whose status is
+  ``degraded`` when those have room.
+- ``events`` (``--events``, default 5 per device): alerts and notifications, severity
+  info 70% / warning 22% / critical 8%; half the warning and critical events come from
+  degraded devices. event_id rises with timestamp; all inside the readings window.
+- ``telemetry`` (``--telemetry``, default 100 per device): GPS fixes every 60 s from the mobile
+  devices only (cold-chain and vehicle trackers, 20% of devices by weight), shared out as one
+  continuous track per mobile device that starts at the device's home depot: speed (km/h) and
+  heading drive the position, so consecutive fixes are as far apart as the reported speed says.
+
+Chunks (memory stays bounded at any size): devices and events in blocks of 1,000,000 rows;
+sensor readings in blocks of whole devices (as many as fit in 1,000,000 rows); telemetry in
+blocks of whole tracks. Chunk sizes are part of the reproducibility contract.
+
+Example: ``uv run scripts/generators/polars/iot.py --rows 2000 --days 14 --interval-minutes 15``
+(2000 devices, 2000 x 3 x 1344 = 8,064,000 readings). In a notebook: ``main(["--rows", "500"])``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+INDUSTRY = "iot"
+GENERATOR = "scripts/generators/polars/iot.py"
+
+# ---------------------------------------------------------------------------------------------
+# Constants and distributions
+# ---------------------------------------------------------------------------------------------
+
+DEFAULT_DEVICES = 500
+DEFAULT_DAYS = 7
+DEFAULT_INTERVAL_MINUTES = 60
+DEFAULT_ANOMALY_RATE = 0.02
+EVENTS_PER_DEVICE = 5
+TELEMETRY_PER_DEVICE = 100
+# Fixed window, never today's date, so a seed means the same data next year.
+WINDOW_START = datetime(2024, 1, 1, tzinfo=timezone.utc)
+INSTALL_FIRST = date(2021, 1, 1)
+INSTALL_LAST = date(2023, 12, 31)  # every device is installed before its first reading
+# device_id is DEV- plus eight digits.
+MAX_DEVICES = 99_999_999
+# One device's three series must fit in one chunk of a few million rows.
+MAX_SAMPLES = 1_000_000
+MAX_TRACK_POINTS = 1_000_000
+
+FORMATS = ("parquet", "csv", "json", "delta")
+# One million rows per chunk: large enough for Polars to parallelise each column, small enough
+# that a chunk of the widest table stays well under 1 GiB. Chunk size is part of the
+# reproducibility contract: changing it changes the data a seed produces.
+CHUNK_ROWS = 1_000_000
+# Device attributes the child tables need (type, status, home position, reporting offset) are
+# drawn per block of 1024 device numbers from their own stream, so a readings or telemetry chunk
+# can rebuild any device's profile without the devices table in memory.
+DEVICE_BLOCK = 1024
+
+# Salts keep each table's random streams apart: rng = default_rng([seed, SALT, first row]).
+PROFILE_SALT, DEVICES_SALT, READINGS_SALT, ANOMALY_SALT, EVENTS_SALT, TELEMETRY_SALT, POOLS_SALT = range(
+    101, 108
+)
+
+# (device_type, weight %, mobile, model code). Mobile devices ride on trucks and vans and are
+# the only ones with telemetry.
+DEVICE_TYPES = (
+    ("environmental_sensor", 30, False, "ENV"),
+    ("vibration_monitor", 20, False, "VIB"),
+    ("smart_meter", 20, False, "SMM"),
+    ("air_quality_monitor", 10, False, "AQM"),
+    ("cold_chain_tracker", 10, True, "CCT"),
+    ("vehicle_tracker", 10, True, "VTK"),
+)
+# Weighted choice by repetition: a 10-entry pool gives exactly 30/20/20/10/10/10.
+DEVICE_TYPE_POOL = np.repeat(np.arange(len(DEVICE_TYPES)), [w // 10 for _, w, _, _ in DEVICE_TYPES])
+MOBILE_TYPES = np.array([mobile for _, _, mobile, _ in DEVICE_TYPES])
+
+# Status at the end of the window. Degraded devices are the fault-prone ones: they carry
+# DEGRADED_ANOMALY_SHARE of the anomalous readings and EVENT_DEGRADED_SHARE of warnings/criticals.
+STATUSES = (("active", 85), ("degraded", 7), ("maintenance", 5), ("offline", 3))
+STATUS_POOL = np.repeat(np.arange(len(STATUSES)), [w for _, w in STATUSES])
+DEGRADED = 1
+DEGRADED_ANOMALY_SHARE = 0.5
+EVENT_DEGRADED_SHARE = 0.5
+
+# Every device type reports three metrics. Per series: baseline ~ Normal(baseline, baseline_sd)
+# per device; daily amplitude x Uniform(0.8, 1.2) per device, peaking at peak_hour local solar
+# time (UTC hour = peak_hour - longitude/15, plus Normal(0, 1 h) per device); a linear trend
+# whose total change over the window is Normal(0, trend_sd); Normal(0, noise_sd) noise on every
+# reading. Values are clipped to the sensor range [low, high] and rounded to `decimals`.
+# Baselines keep normal readings well inside the range, so clipping only bites on anomalies.
+# `spike` is the size of an anomalous excursion in output units.
+METRIC_FIELDS = ("metric", "unit", "baseline", "baseline_sd", "amplitude", "peak_hour", "noise_sd",
+                 "trend_sd", "low", "high", "spike", "decimals")
+METRIC_MODELS = {
+    "environmental_sensor": (
+        ("temperature", "°C", 21.0, 3.0, 3.0, 15, 0.30, 0.5, -40.0, 85.0, 15.0, 2),
+        ("humidity", "%", 45.0, 8.0, 8.0, 5, 1.50, 2.0, 0.0, 100.0, 35.0, 1),
+        ("pressure", "hPa", 1013.0, 6.0, 1.0, 10, 0.40, 4.0, 870.0, 1085.0, 40.0, 1),
+    ),
+    "vibration_monitor": (
+        ("vibration", "mm/s", 3.5, 0.5, 0.8, 14, 0.25, 0.3, 0.0, 50.0, 12.0, 2),
+        ("bearing_temperature", "°C", 55.0, 6.0, 4.0, 14, 0.50, 1.0, -40.0, 150.0, 30.0, 2),
+        ("motor_current", "A", 32.0, 6.0, 6.0, 13, 0.80, 1.0, 0.0, 200.0, 40.0, 2),
+    ),
+    "smart_meter": (
+        ("active_power", "kW", 15.0, 2.0, 5.0, 18, 0.60, 1.0, 0.0, 500.0, 40.0, 3),
+        ("voltage", "V", 230.0, 2.0, 2.0, 4, 0.80, 1.0, 0.0, 300.0, 40.0, 1),
+        ("power_factor", "ratio", 0.88, 0.02, 0.02, 12, 0.008, 0.01, 0.0, 1.0, 0.3, 3),
+    ),
+    "air_quality_monitor": (
+        ("co2", "ppm", 900.0, 60.0, 200.0, 14, 25.0, 30.0, 0.0, 10000.0, 2000.0, 0),
+        ("pm2_5", "µg/m³", 20.0, 3.0, 4.0, 8, 1.20, 2.0, 0.0, 1000.0, 150.0, 1),
+        ("humidity", "%", 40.0, 6.0, 5.0, 5, 1.50, 2.0, 0.0, 100.0, 35.0, 1),
+    ),
+    "cold_chain_tracker": (
+        ("temperature", "°C", 4.0, 1.0, 0.8, 15, 0.20, 0.5, -40.0, 85.0, 12.0, 2),
+        ("humidity", "%", 72.0, 4.0, 3.0, 5, 1.00, 2.0, 0.0, 100.0, 20.0, 1),
+        ("battery_voltage", "V", 3.6, 0.05, 0.02, 15, 0.01, 0.03, 0.0, 4.2, 0.8, 3),
+    ),
+    "vehicle_tracker": (
+        ("engine_temperature", "°C", 90.0, 3.0, 4.0, 15, 0.80, 1.0, -40.0, 150.0, 30.0, 1),
+        ("battery_voltage", "V", 12.6, 0.2, 0.3, 15, 0.05, 0.1, 0.0, 16.0, 3.0, 2),
+        ("fuel_level", "%", 60.0, 10.0, 5.0, 6, 0.50, 8.0, 0.0, 100.0, 40.0, 1),
+    ),
+}
+METRICS_PER_DEVICE = 3
+METRIC_NAMES = sorted({m[0] for models in METRIC_MODELS.values() for m in models})
+UNITS = sorted({m[1] for models in METRIC_MODELS.values() for m in models})
+# Parameter arrays indexed [device type, metric slot] so a chunk's series gather them at once.
+_MODEL_ROWS = [METRIC_MODELS[name] for name, _, _, _ in DEVICE_TYPES]
+METRIC_INDEX = np.array([[METRIC_NAMES.index(m[0]) for m in rows] for rows in _MODEL_ROWS])
+UNIT_INDEX = np.array([[UNITS.index(m[1]) for m in rows] for rows in _MODEL_ROWS])
+PARAMETERS = {
+    field: np.array([[m[i] for m in rows] for rows in _MODEL_ROWS], dtype=np.float64)
+    for i, field in enumerate(METRIC_FIELDS)
+    if i >= 2
+}
+
+# Anomaly episodes: (kind, weight % of episodes, shortest, longest run in readings).
+# spike: one reading off by spike x Uniform(0.6, 1.0); drift: ramps away by spike/DRIFT_RAMP per
+# reading, capped at spike; stuck: repeats the last good reading; dropout: value is null.
+# Excursions go up or down at random per series, towards the side with room before the sensor's
+# range ends, so clipping never hides them.
+ANOMALY_KINDS = (("spike", 40, 1, 1), ("stuck", 25, 4, 12), ("drift", 20, 6, 18), ("dropout", 15, 1, 3))
+ANOMALY_POOL = np.repeat(np.arange(len(ANOMALY_KINDS)), [w // 5 for _, w, _, _ in ANOMALY_KINDS])
+ANOMALY_MIN = np.array([k[2] for k in ANOMALY_KINDS])
+ANOMALY_MAX = np.array([k[3] for k in ANOMALY_KINDS])
+SPIKE, STUCK, DRIFT, DROPOUT = range(4)
+DRIFT_RAMP = 6
+
+# (severity, weight %, share acknowledged). Info events rarely need an operator; criticals do.
+SEVERITIES = (("info", 70, 0.10), ("warning", 22, 0.60), ("critical", 8, 0.95))
+SEVERITY_POOL = np.repeat(np.arange(len(SEVERITIES)), [w for _, w, _ in SEVERITIES])
+ACK_RATE = np.array([a for _, _, a in SEVERITIES])
+# (event_type, severity, weight % within its severity, message text, number range or None, text
+# after the number). Numbers are uniform integers over the range, inclusive.
+EVENT_TYPES = (
+    ("device_online", 0, 30, "Device connected to gateway", None, ""),
+    ("firmware_update", 0, 20, "Firmware update installed, build ", (1000, 9999), ""),
+    ("configuration_change", 0, 20, "Reporting interval set to ", (1, 60), " min"),
+    ("calibration_completed", 0, 15, "Calibration completed", None, ""),
+    ("scheduled_reboot", 0, 15, "Scheduled reboot completed", None, ""),
+    ("threshold_exceeded", 1, 40, "Reading outside configured range", None, ""),
+    ("low_battery", 1, 25, "Battery low: ", (5, 20), "%"),
+    ("weak_signal", 1, 20, "Signal strength ", (-115, -95), " dBm"),
+    ("clock_drift", 1, 15, "Clock drift corrected: ", (2, 90), " s"),
+    ("sensor_failure", 2, 35, "Sensor not responding", None, ""),
+    ("device_offline", 2, 35, "No heartbeat for ", (15, 240), " min"),
+    ("threshold_critical", 2, 20, "Reading beyond critical limit", None, ""),
+    ("tamper_detected", 2, 10, "Enclosure opened", None, ""),
+)
+# Per severity, a 20-entry pool of event-type indices repeated by weight (weights are multiples of 5).
+EVENT_TYPE_POOLS = np.array(
+    [np.repeat([i for i, e in enumerate(EVENT_TYPES) if e[1] == s],
+               [e[2] // 5 for e in EVENT_TYPES if e[1] == s]) for s in range(len(SEVERITIES))]
+)
+EVENT_NUMBER_LOW = np.array([e[4][0] if e[4] else 0 for e in EVENT_TYPES])
+EVENT_NUMBER_HIGH = np.array([e[4][1] if e[4] else 0 for e in EVENT_TYPES])
+
+# Telemetry: a fix every 60 s. Cruise speed per track ~ Uniform(low, high) km/h by device type
+# (vehicle trackers: urban vans; cold-chain trackers: reefer trucks on highways), modulated
+# +/-20% by a slow wave, Normal(0, 3 km/h) jitter, and stops (speed 0) where a second slow wave is
+# above 0.9, about 14% of fixes. Heading turns by Normal(0, 6 deg) per fix plus a right-angle
+# turn at 2% of fixes. The first fix of a track is at the home depot, at rest.
+TELEMETRY_INTERVAL_S = 60
+CRUISE_KMH = {"cold_chain_tracker": (55.0, 90.0), "vehicle_tracker": (30.0, 65.0)}
+MAX_SPEED_KMH = 130.0
+EARTH_RADIUS_KM = 6371.0088
+KM_PER_DEGREE = math.pi * EARTH_RADIUS_KM / 180.0
+
+FIRMWARE_VERSIONS = (("3.2.1", 35), ("3.1.4", 25), ("3.0.9", 15), ("2.8.2", 15), ("2.6.0", 10))
+FIRMWARE_POOL = np.repeat(np.arange(len(FIRMWARE_VERSIONS)), [w // 5 for _, w in FIRMWARE_VERSIONS])
+MODEL_SERIES = ("100", "200", "250", "300X", "500")
+MANUFACTURER_COUNT = 8
+MANUFACTURER_SUFFIXES = ("Instruments", "Sensors", "Systems", "Technologies", "Controls", "Devices",
+                         "Electronics", "Labs")
+FACILITY_KINDS = ("Plant", "Warehouse", "Distribution Center", "Cold Store", "Depot", "Office",
+                  "Data Center")
+DEVICES_PER_SITE = 25
+MAX_SITES = 5000
+SITE_SPREAD_DEG = 0.05  # sites within ~5 km of the city centre (sd of each coordinate)
+DEVICE_SPREAD_DEG = 0.002  # devices within ~200 m of their site
+
+# Bundled reference data: (country, city, latitude, longitude) of city centres, so a site's city,
+# country and coordinates agree. The locale picks the country (LOCALE_COUNTRY); locales without
+# bundled cities get sites all over this list. Only coordinates and cities are linked: street and
+# maker names come from the locale's Mimesis data.
+CITIES = (
+    ("US", "New York", 40.71, -74.01), ("US", "Los Angeles", 34.05, -118.24), ("US", "Chicago", 41.88, -87.63),
+    ("US", "Houston", 29.76, -95.37), ("US", "Phoenix", 33.45, -112.07), ("US", "Philadelphia", 39.95, -75.17),
+    ("US", "San Antonio", 29.42, -98.49), ("US", "San Diego", 32.72, -117.16), ("US", "Dallas", 32.78, -96.80),
+    ("US", "San Jose", 37.34, -121.89), ("US", "Austin", 30.27, -97.74), ("US", "Jacksonville", 30.33, -81.66),
+    ("US", "Columbus", 39.96, -83.00), ("US", "Charlotte", 35.23, -80.84), ("US", "Indianapolis", 39.77, -86.16),
+    ("US", "Seattle", 47.61, -122.33), ("US", "Denver", 39.74, -104.99), ("US", "Nashville", 36.16, -86.78),
+    ("US", "Detroit", 42.33, -83.05), ("US", "Memphis", 35.15, -90.05), ("US", "Atlanta", 33.75, -84.39),
+    ("US", "Kansas City", 39.10, -94.58), ("US", "Minneapolis", 44.98, -93.27), ("US", "Salt Lake City", 40.76, -111.89),
+    ("US", "Portland", 45.52, -122.68), ("US", "Miami", 25.76, -80.19), ("US", "Boston", 42.36, -71.06),
+    ("US", "Pittsburgh", 40.44, -79.99), ("US", "St. Louis", 38.63, -90.20), ("US", "Louisville", 38.25, -85.76),
+    ("GB", "London", 51.51, -0.13), ("GB", "Birmingham", 52.49, -1.89), ("GB", "Manchester", 53.48, -2.24),
+    ("GB", "Leeds", 53.80, -1.55), ("GB", "Glasgow", 55.86, -4.25), ("GB", "Bristol", 51.45, -2.59),
+    ("GB", "Liverpool", 53.41, -2.98), ("GB", "Sheffield", 53.38, -1.47),
+    ("DE", "Berlin", 52.52, 13.40), ("DE", "Hamburg", 53.55, 9.99), ("DE", "München", 48.14, 11.58),
+    ("DE", "Köln", 50.94, 6.96), ("DE", "Frankfurt am Main", 50.11, 8.68), ("DE", "Stuttgart", 48.78, 9.18),
+    ("DE", "Düsseldorf", 51.23, 6.77), ("DE", "Leipzig", 51.34, 12.37),
+    ("FR", "Paris", 48.86, 2.35), ("FR", "Marseille", 43.30, 5.37), ("FR", "Lyon", 45.76, 4.84),
+    ("FR", "Toulouse", 43.60, 1.44), ("FR", "Nice", 43.70, 7.27), ("FR", "Nantes", 47.22, -1.55),
+    ("FR", "Strasbourg", 48.57, 7.75), ("FR", "Lille", 50.63, 3.06),
+    ("ES", "Madrid", 40.42, -3.70), ("ES", "Barcelona", 41.39, 2.17), ("ES", "Valencia", 39.47, -0.38),
+    ("ES", "Sevilla", 37.39, -5.98), ("ES", "Zaragoza", 41.65, -0.89), ("ES", "Málaga", 36.72, -4.42),
+    ("ES", "Bilbao", 43.26, -2.93),
+    ("IT", "Roma", 41.90, 12.50), ("IT", "Milano", 45.46, 9.19), ("IT", "Napoli", 40.85, 14.27),
+    ("IT", "Torino", 45.07, 7.69), ("IT", "Bologna", 44.49, 11.34), ("IT", "Firenze", 43.77, 11.26),
+    ("IT", "Genova", 44.41, 8.93),
+    ("NL", "Amsterdam", 52.37, 4.90), ("NL", "Rotterdam", 51.92, 4.48), ("NL", "Den Haag", 52.08, 4.30),
+    ("NL", "Utrecht", 52.09, 5.12), ("NL", "Eindhoven", 51.44, 5.48),
+    ("PL", "Warszawa", 52.23, 21.01), ("PL", "Kraków", 50.06, 19.94), ("PL", "Wrocław", 51.11, 17.04),
+    ("PL", "Gdańsk", 54.35, 18.65), ("PL", "Poznań", 52.41, 16.93),
+    ("JP", "Tokyo", 35.68, 139.69), ("JP", "Osaka", 34.69, 135.50), ("JP", "Nagoya", 35.18, 136.91),
+    ("JP", "Yokohama", 35.44, 139.64), ("JP", "Sapporo", 43.06, 141.35), ("JP", "Fukuoka", 33.59, 130.40),
+    ("BR", "São Paulo", -23.55, -46.63), ("BR", "Rio de Janeiro", -22.91, -43.17), ("BR", "Brasília", -15.79, -47.88),
+    ("BR", "Belo Horizonte", -19.92, -43.94), ("BR", "Curitiba", -25.43, -49.27), ("BR", "Porto Alegre", -30.03, -51.23),
+    ("CA", "Toronto", 43.65, -79.38), ("CA", "Montréal", 45.50, -73.57), ("CA", "Vancouver", 49.28, -123.12),
+    ("CA", "Calgary", 51.05, -114.07), ("CA", "Ottawa", 45.42, -75.70),
+    ("AU", "Sydney", -33.87, 151.21), ("AU", "Melbourne", -37.81, 144.96), ("AU", "Brisbane", -27.47, 153.03),
+    ("AU", "Perth", -31.95, 115.86), ("AU", "Adelaide", -34.93, 138.60),
+    ("MX", "Ciudad de México", 19.43, -99.13), ("MX", "Guadalajara", 20.67, -103.35),
+    ("MX", "Monterrey", 25.69, -100.32), ("MX", "Puebla", 19.04, -98.21),
+)
+LOCALE_COUNTRY = {"en": "US", "en-gb": "GB", "en-au": "AU", "en-ca": "CA", "de": "DE", "fr": "FR",
+                  "es": "ES", "es-mx": "MX", "it": "IT", "nl": "NL", "pl": "PL", "ja": "JP", "pt-br": "BR"}
+
+# Polars schema of each table: the generator's copy of assets/schemas/iot_*.json.
+UTC_TIMESTAMP = pl.Datetime("us", "UTC")
+DEVICES_SCHEMA = {
+    "device_id": pl.String, "device_type": pl.String, "manufacturer": pl.String, "model": pl.String,
+    "serial_number": pl.String, "firmware_version": pl.String, "site_id": pl.String, "location": pl.String,
+    "city": pl.String, "country": pl.String, "home_lat": pl.Float64, "home_lon": pl.Float64,
+    "install_date": pl.Date, "status": pl.String,
+}
+READINGS_SCHEMA = {
+    "device_id": pl.String, "timestamp": UTC_TIMESTAMP, "metric": pl.String, "value": pl.Float64,
+    "unit": pl.String, "is_anomaly": pl.Boolean, "anomaly_type": pl.String,
+}
+EVENTS_SCHEMA = {
+    "event_id": pl.Int64, "device_id": pl.String, "timestamp": UTC_TIMESTAMP, "event_type": pl.String,
+    "severity": pl.String, "message": pl.String, "acknowledged": pl.Boolean,
+}
+TELEMETRY_SCHEMA = {
+    "device_id": pl.String, "timestamp": UTC_TIMESTAMP, "lat": pl.Float64, "lon": pl.Float64,
+    "speed": pl.Float64, "heading": pl.Float64, "odometer_km": pl.Float64, "battery_level": pl.Int16,
+    "satellites": pl.Int8,
+}
+# Rough bytes per row of each table per format, measured on default runs; only for --dry-run.
+BYTES_PER_ROW = {
+    "devices": {"parquet": 60, "csv": 190, "json": 400, "delta": 60},
+    "sensor_readings": {"parquet": 5, "csv": 70, "json": 150, "delta": 5},
+    "events": {"parquet": 20, "csv": 100, "json": 200, "delta": 20},
+    "telemetry": {"parquet": 30, "csv": 110, "json": 210, "delta": 30},
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# The run plan and the value pools (built once from Mimesis)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Plan:
+    seed: int
+    locale: str
+    devices: int
+    samples: int  # readings per device per metric
+    interval_s: int
+    anomaly_rate: float
+    events: int
+    telemetry: int
+    manufacturers: pl.Series
+    sites: pl.DataFrame  # site_id, location, city, country, lat, lon
+    mobile_devices: np.ndarray  # device numbers of the mobile devices, ascending
+    degraded_devices: np.ndarray  # device numbers of the degraded devices, ascending
+
+    @property
+    def readings(self) -> int:
+        return self.devices * METRICS_PER_DEVICE * self.samples
+
+    @property
+    def window_s(self) -> int:
+        return self.samples * self.interval_s
+
+    def track_length(self, rank: np.ndarray) -> np.ndarray:
+        """Points in the track of the mobile device of this rank: an equal share, remainder first."""
+        share, extra = divmod(self.telemetry, max(len(self.mobile_devices), 1))
+        return share + (rank < extra)
+
+    def track_offset(self, rank: np.ndarray) -> np.ndarray:
+        share, extra = divmod(self.telemetry, max(len(self.mobile_devices), 1))
+        return rank * share + np.minimum(rank, extra)
+
+
+def mimesis_pool(provider_call: Callable[[], str], draws: int) -> list[str]:
+    """Distinct values from a seeded Mimesis provider method, sorted (set order is not stable)."""
+    return sorted({text.strip() for text in (provider_call() for _ in range(draws))} - {""})
+
+
+def build_manufacturers(seed: int, locale: str) -> pl.Series:
+    """A handful of fictional device makers: a locale surname plus an industrial suffix."""
+    from mimesis import Person
+    from mimesis.locales import Locale
+
+    surnames = mimesis_pool(Person(locale=Locale(locale), seed=seed).surname, 400)
+    rng = np.random.default_rng([seed, POOLS_SALT, 0])
+    picked = rng.choice(len(surnames), size=min(MANUFACTURER_COUNT, len(surnames)), replace=False)
+    suffixes = rng.integers(0, len(MANUFACTURER_SUFFIXES), len(picked))
+    return pl.Series("manufacturer", sorted(f"{surnames[i]} {MANUFACTURER_SUFFIXES[s]}" for i, s in zip(picked, suffixes)))
+
+
+def build_sites(seed: int, locale: str, count: int) -> pl.DataFrame:
+    """Sites named after a locale street and a facility kind, in bundled cities of the locale's country."""
+    from mimesis import Address
+    from mimesis.locales import Locale
+
+    streets = pl.Series(mimesis_pool(Address(locale=Locale(locale), seed=seed).street_name, 600))
+    country = LOCALE_COUNTRY.get(locale)
+    cities = pl.DataFrame(CITIES, schema=["country", "city", "lat", "lon"], orient="row")
+    if country is not None:
+        cities = cities.filter(pl.col("country") == country)
+    rng = np.random.default_rng([seed, POOLS_SALT, 1])
+    city = cities[rng.integers(0, cities.height, count)]
+    street = streets.gather(rng.integers(0, len(streets), count))
+    facility = pl.Series(FACILITY_KINDS).gather(rng.integers(0, len(FACILITY_KINDS), count))
+    spread = rng.normal(0.0, SITE_SPREAD_DEG, (2, count))
+    return pl.DataFrame({
+        "site_id": "SITE-" + pl.Series(np.arange(1, count + 1)).cast(pl.String).str.zfill(4),
+        "location": street + " " + facility + ", " + city["city"],
+        "city": city["city"],
+        "country": city["country"],
+        "lat": (city["lat"] + spread[0]).round(6),
+        "lon": (city["lon"] + spread[1]).round(6),
+    })
+
+
+def device_ids(numbers: np.ndarray) -> pl.Series:
+    """DEV-00000001 for device number 0: fixed width so ids sort like numbers."""
+    return "DEV-" + pl.Series(numbers + 1, dtype=pl.Int64).cast(pl.String).str.zfill(8)
+
+
+def device_profiles(plan: Plan, first: int, count: int) -> dict[str, np.ndarray]:
+    """Type, status, site, home position and reporting offset of devices first .. first+count-1.
+
+    Drawn per DEVICE_BLOCK of device numbers, each block from its own stream, so every table
+    sees the same profile for a device whatever chunk it is generating.
+    """
+    blocks = []
+    install_days = (INSTALL_LAST - INSTALL_FIRST).days + 1
+    for block in range(first // DEVICE_BLOCK, (first + max(count, 1) - 1) // DEVICE_BLOCK + 1):
+        rng = np.random.default_rng([plan.seed, PROFILE_SALT, block])
+        blocks.append({
+            "type": DEVICE_TYPE_POOL[rng.integers(0, len(DEVICE_TYPE_POOL), DEVICE_BLOCK)],
+            "status": STATUS_POOL[rng.integers(0, len(STATUS_POOL), DEVICE_BLOCK)],
+            "site": rng.integers(0, plan.sites.height, DEVICE_BLOCK),
+            "lat_offset": rng.normal(0.0, DEVICE_SPREAD_DEG, DEVICE_BLOCK),
+            "lon_offset": rng.normal(0.0, DEVICE_SPREAD_DEG, DEVICE_BLOCK),
+            "install_day": rng.integers(0, install_days, DEVICE_BLOCK),
+            # Devices report at their own second within each interval, not all on the hour.
+            "offset_share": rng.random(DEVICE_BLOCK),
+        })
+    skip = first - (first // DEVICE_BLOCK) * DEVICE_BLOCK
+    profile = {key: np.concatenate([b[key] for b in blocks])[skip : skip + count] for key in blocks[0]}
+    site_lat = plan.sites["lat"].to_numpy()[profile["site"]]
+    site_lon = plan.sites["lon"].to_numpy()[profile["site"]]
+    profile["lat"] = np.round(site_lat + profile.pop("lat_offset"), 6)
+    profile["lon"] = np.round(site_lon + profile.pop("lon_offset"), 6)
+    profile["offset_s"] = np.floor(profile.pop("offset_share") * plan.interval_s).astype(np.int64)
+    return profile
+
+
+def fleet_lists(plan: Plan) -> tuple[np.ndarray, np.ndarray]:
+    """Device numbers of all mobile devices and of all degraded ones (a pass over the profiles)."""
+    mobile, degraded = [], []
+    for start, n in chunk_bounds(plan.devices):
+        profile = device_profiles(plan, start, n)
+        mobile.append(start + np.flatnonzero(MOBILE_TYPES[profile["type"]]))
+        degraded.append(start + np.flatnonzero(profile["status"] == DEGRADED))
+    return np.concatenate(mobile), np.concatenate(degraded)
+
+
+# ---------------------------------------------------------------------------------------------
+# One function per table
+# ---------------------------------------------------------------------------------------------
+
+
+def scramble_serial(numbers: np.ndarray) -> np.ndarray:
+    """Serial numbers that look scattered yet never repeat: an invertible mix of the device number.
+
+    Each step (xor with a right shift, multiplication by an odd number, both modulo 2^33) is a
+    bijection on 0 .. 2^33-1, so distinct devices get distinct serials (at most 10 digits).
+    """
+    mask = np.uint64(2**33 - 1)
+    x = (numbers.astype(np.uint64) + np.uint64(0x2545F491)) & mask  # device 0 must not be SN0000000000
+    for shift, multiplier in ((17, 0x9E3779B1), (15, 0x85EBCA77), (16, 0xC2B2AE3D)):
+        x ^= x >> np.uint64(shift)
+        x = (x * np.uint64(multiplier)) & mask
+    return x.astype(np.int64)
+
+
+def make_devices(plan: Plan, start: int, n: int) -> pl.DataFrame:
+    """Rows start .. start+n-1 of devices."""
+    profile = device_profiles(plan, start, n)
+    rng = np.random.default_rng([plan.seed, DEVICES_SALT, start])
+    numbers = np.arange(start, start + n)
+    type_names = pl.Series([t[0] for t in DEVICE_TYPES]).gather(profile["type"])
+    type_codes = pl.Series([t[3] for t in DEVICE_TYPES]).gather(profile["type"])
+    series = pl.Series(MODEL_SERIES).gather(rng.integers(0, len(MODEL_SERIES), n))
+    firmware = pl.Series([v for v, _ in FIRMWARE_VERSIONS]).gather(FIRMWARE_POOL[rng.integers(0, len(FIRMWARE_POOL), n)])
+    scrambled = scramble_serial(numbers)
+    sites = plan.sites[profile["site"]]
+    frame = pl.DataFrame({
+        "device_id": device_ids(numbers),
+        "device_type": type_names,
+        "manufacturer": plan.manufacturers.gather(rng.integers(0, len(plan.manufacturers), n)),
+        "model": type_codes + "-" + series,
+        "serial_number": "SN" + pl.Series(scrambled).cast(pl.String).str.zfill(10),
+        "firmware_version": firmware,
+        "site_id": sites["site_id"],
+        "location": sites["location"],
+        "city": sites["city"],
+        "country": sites["country"],
+        "home_lat": profile["lat"],
+        "home_lon": profile["lon"],
+        "install_date": pl.Series(profile["install_day"] + (INSTALL_FIRST - date(1970, 1, 1)).days).cast(pl.Date),
+        "status": pl.Series([s for s, _ in STATUSES]).gather(profile["status"]),
+    })
+    return frame
+
+
+def readings_device_blocks(plan: Plan) -> list[tuple[int, int]]:
+    """(first device, device count) of each readings chunk: whole devices, about CHUNK_ROWS rows."""
+    per_chunk = max(1, CHUNK_ROWS // (METRICS_PER_DEVICE * plan.samples))
+    return chunk_bounds(plan.devices, per_chunk)
+
+
+def anomaly_positions(rng: np.random.Generator, flagged: int, space: int) -> tuple[np.ndarray, ...]:
+    """Place exactly `flagged` anomalous readings as episodes in a line of `space` readings.
+
+    Episode kinds and lengths are drawn until they cover `flagged` (the last is cut to fit);
+    episodes are then spread over the line without overlapping: sorted uniform gap points,
+    each episode starting at its gap point plus the lengths of the episodes before it.
+    Returns, per flagged reading: its position, its episode's kind, its episode's start.
+    """
+    if flagged == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    kinds = ANOMALY_POOL[rng.integers(0, len(ANOMALY_POOL), flagged)]
+    lengths = rng.integers(ANOMALY_MIN[kinds], ANOMALY_MAX[kinds] + 1)
+    ends = np.cumsum(lengths)
+    episodes = int(np.searchsorted(ends, flagged)) + 1
+    kinds, lengths = kinds[:episodes], lengths[:episodes].copy()
+    lengths[-1] -= ends[episodes - 1] - flagged
+    before = np.cumsum(lengths) - lengths
+    starts = np.sort(rng.integers(0, space - flagged + 1, episodes)) + before
+    episode = np.repeat(np.arange(episodes), lengths)
+    position = starts[episode] + np.arange(flagged) - before[episode]
+    return position, kinds[episode], starts[episode]
+
+
+def make_readings(plan: Plan, first_device: int, n_devices: int) -> pl.DataFrame:
+    """Sensor readings of devices first_device .. first_device+n_devices-1 (3 x samples rows each)."""
+    profile = device_profiles(plan, first_device, n_devices)
+    rng = np.random.default_rng([plan.seed, READINGS_SALT, first_device])
+    samples, slots = plan.samples, METRICS_PER_DEVICE
+    kind = profile["type"][:, None]  # (devices, 1) -> parameters of shape (devices, 3)
+    p = {field: values[kind, np.arange(slots)] for field, values in PARAMETERS.items()}
+
+    # Series-major arrays (device, metric slot, sample): each series is contiguous in time.
+    baseline = p["baseline"] + p["baseline_sd"] * rng.standard_normal((n_devices, slots))
+    amplitude = p["amplitude"] * rng.uniform(0.8, 1.2, (n_devices, slots))
+    peak_utc_h = p["peak_hour"] - profile["lon"][:, None] / 15.0 + rng.normal(0.0, 1.0, (n_devices, slots))
+    trend = p["trend_sd"] * rng.standard_normal((n_devices, slots))
+    noise = p["noise_sd"][:, :, None] * rng.standard_normal((n_devices, slots, samples))
+    seconds = profile["offset_s"][:, None] + np.arange(samples)[None, :] * plan.interval_s  # (devices, samples)
+    hour_utc = (seconds / 3600.0) % 24.0  # the window starts at midnight UTC
+    daily = np.cos(2 * np.pi * (hour_utc[:, None, :] - peak_utc_h[:, :, None]) / 24.0)
+    clean = (baseline[:, :, None] + amplitude[:, :, None] * daily
+             + trend[:, :, None] * (seconds[:, None, :] / plan.window_s) + noise)
+    scale = 10.0 ** p["decimals"][:, :, None]
+    low, high = p["low"][:, :, None], p["high"][:, :, None]
+    clean = np.round(np.clip(clean, low, high) * scale) / scale
+
+    # Anomalies: exactly round(rate x rows) over the table, counted cumulatively over chunks.
+    chunk_rows = n_devices * slots * samples
+    first_row = first_device * slots * samples
+    flagged = _rounded(plan.anomaly_rate * (first_row + chunk_rows)) - _rounded(plan.anomaly_rate * first_row)
+    anomaly_rng = np.random.default_rng([plan.seed, ANOMALY_SALT, first_device])
+    up = anomaly_rng.random((n_devices, slots)) < 0.5
+    direction = np.where(up, 1.0, -1.0)
+    direction = np.where((baseline + direction * p["spike"] > p["high"]) | (baseline + direction * p["spike"] < p["low"]),
+                         -direction, direction)
+    degraded_rows = np.repeat(profile["status"] == DEGRADED, slots * samples)
+    prone, other = np.flatnonzero(degraded_rows), np.flatnonzero(~degraded_rows)
+    on_prone = min(_rounded(flagged * DEGRADED_ANOMALY_SHARE), len(prone))
+    on_prone += max(0, flagged - on_prone - len(other))
+    rows, kinds, starts = [], [], []
+    for space, count in ((prone, on_prone), (other, flagged - on_prone)):
+        position, episode_kind, episode_start = anomaly_positions(anomaly_rng, count, len(space))
+        row = space[position]
+        # An episode crossing from one series into the next becomes two runs; each run starts
+        # at the later of its episode's start and its series' start.
+        step = row % samples
+        run_start = np.maximum(episode_start, position - step)
+        rows.append(row), kinds.append(episode_kind), starts.append(step - (position - run_start))
+    row, episode_kind, run_first_step = (np.concatenate(a) for a in (rows, kinds, starts))
+    step = row % samples
+    series = row // samples
+    flat = clean.reshape(-1)
+    value = flat.copy()
+    spike_size = p["spike"].reshape(-1)[series]
+    sign = direction.reshape(-1)[series]
+    excursion = np.select(
+        [episode_kind == SPIKE, episode_kind == DRIFT],
+        [anomaly_rng.uniform(0.6, 1.0, len(row)), np.minimum(1.0, (step - run_first_step + 1) / DRIFT_RAMP)],
+        0.0,
+    ) * spike_size * sign
+    shifted = np.clip(flat[row] + excursion, low.reshape(-1)[series], high.reshape(-1)[series])
+    shifted = np.round(shifted * scale.reshape(-1)[series]) / scale.reshape(-1)[series]
+    stuck_at = flat[series * samples + np.maximum(run_first_step - 1, 0)]
+    value[row] = np.select([episode_kind == STUCK, episode_kind == DROPOUT], [stuck_at, np.nan], shifted)
+    anomaly = np.full(flat.shape, -1, dtype=np.int8)
+    anomaly[row] = episode_kind
+
+    # Output order: device, timestamp, metric (one message per device per sample).
+    def by_time(a: np.ndarray) -> np.ndarray:
+        return a.reshape(n_devices, slots, samples).transpose(0, 2, 1).reshape(-1)
+
+    timestamps_us = (int(WINDOW_START.timestamp()) + seconds) * 1_000_000
+    device_of_row = np.repeat(np.arange(n_devices), samples * slots)
+    metric = np.broadcast_to(METRIC_INDEX[kind, np.arange(slots)][:, None, :], (n_devices, samples, slots))
+    unit = np.broadcast_to(UNIT_INDEX[kind, np.arange(slots)][:, None, :], (n_devices, samples, slots))
+    anomaly_codes = pl.Series(by_time(anomaly))
+    return pl.DataFrame({
+        "device_id": device_ids(first_device + np.arange(n_devices)).gather(device_of_row),
+        "timestamp": pl.Series(np.repeat(timestamps_us.reshape(-1), slots)).cast(UTC_TIMESTAMP),
+        "metric": pl.Series(METRIC_NAMES).gather(metric.reshape(-1)),
+        "value": pl.Series(by_time(value)).fill_nan(None),
+        "unit": pl.Series(UNITS).gather(unit.reshape(-1)),
+        "is_anomaly": anomaly_codes >= 0,
+        "anomaly_type": anomaly_codes.replace_strict(
+            {i: k[0] for i, k in enumerate(ANOMALY_KINDS)}, default=None, return_dtype=pl.String
+        ),
+    })
+
+
+def _rounded(x: float) -> int:
+    """Round half up (Python's round() rounds half to even, which would bias chunk sums)."""
+    return int(math.floor(x + 0.5))
+
+
+def make_events(plan: Plan, start: int, n: int) -> pl.DataFrame:
+    """Rows start .. start+n-1 of events; chunk k covers the k-th slice of the window, so
+    event_id rises with timestamp across the whole table."""
+    rng = np.random.default_rng([plan.seed, EVENTS_SALT, start])
+    severity = SEVERITY_POOL[rng.integers(0, len(SEVERITY_POOL), n)]
+    event_type = EVENT_TYPE_POOLS[severity, rng.integers(0, EVENT_TYPE_POOLS.shape[1], n)]
+    # Warnings and criticals come from degraded devices EVENT_DEGRADED_SHARE of the time.
+    any_device = rng.integers(0, plan.devices, n)
+    degraded_pick = rng.integers(0, max(len(plan.degraded_devices), 1), n)
+    from_degraded = (severity > 0) & (rng.random(n) < EVENT_DEGRADED_SHARE) & (len(plan.degraded_devices) > 0)
+    device = np.where(from_degraded, plan.degraded_devices[degraded_pick] if len(plan.degraded_devices) else 0, any_device)
+    window_us = plan.window_s * 1_000_000
+    slice_start, slice_end = start * window_us // plan.events, (start + n) * window_us // plan.events
+    offset_s = np.sort(rng.integers(slice_start, max(slice_end, slice_start + 1), n) // 1_000_000)
+    number = rng.integers(EVENT_NUMBER_LOW[event_type], EVENT_NUMBER_HIGH[event_type] + 1)
+    has_number = np.array([e[4] is not None for e in EVENT_TYPES])[event_type]
+    number_text = pl.Series(number).cast(pl.String)
+    return pl.DataFrame({
+        "event_id": np.arange(start + 1, start + n + 1, dtype=np.int64),
+        "device_id": device_ids(device),
+        "timestamp": pl.Series((int(WINDOW_START.timestamp()) + offset_s) * 1_000_000).cast(UTC_TIMESTAMP),
+        "event_type": pl.Series([e[0] for e in EVENT_TYPES]).gather(event_type),
+        "severity": pl.Series([s[0] for s in SEVERITIES]).gather(severity),
+        "message": pl.Series([e[3] for e in EVENT_TYPES]).gather(event_type)
+        + pl.select(pl.when(pl.lit(pl.Series(has_number))).then(pl.lit(number_text)).otherwise(pl.lit(""))).to_series()
+        + pl.Series([e[5] for e in EVENT_TYPES]).gather(event_type),
+        "acknowledged": rng.random(n) < ACK_RATE[severity],
+    })
+
+
+def telemetry_track_blocks(plan: Plan) -> list[tuple[int, int]]:
+    """(first mobile rank, track count) of each telemetry chunk: whole tracks, about CHUNK_ROWS rows."""
+    if plan.telemetry == 0 or len(plan.mobile_devices) == 0:
+        return []
+    longest = int(plan.track_length(np.array(0)))
+    return chunk_bounds(len(plan.mobile_devices), max(1, CHUNK_ROWS // longest))
+
+
+def _within_track(values: np.ndarray, track_start: np.ndarray, track_of_row: np.ndarray) -> np.ndarray:
+    """Cumulative sum restarted at each track's first row (values there count as the start)."""
+    total = np.cumsum(values)
+    return total - (total[track_start] - values[track_start])[track_of_row]
+
+
+def make_telemetry(plan: Plan, first_rank: int, n_tracks: int) -> pl.DataFrame:
+    """GPS tracks of mobile devices first_rank .. first_rank+n_tracks-1 (by device number)."""
+    rng = np.random.default_rng([plan.seed, TELEMETRY_SALT, first_rank])
+    ranks = np.arange(first_rank, first_rank + n_tracks)
+    devices = plan.mobile_devices[ranks]
+    lengths = plan.track_length(ranks)
+    profile = device_profiles(plan, int(devices[0]), int(devices[-1] - devices[0] + 1))
+    local = devices - devices[0]
+    home_lat, home_lon = profile["lat"][local], profile["lon"][local]
+    type_name = np.array([t[0] for t in DEVICE_TYPES])[profile["type"][local]]
+    cruise_low = np.array([CRUISE_KMH[t][0] for t in type_name])
+    cruise_high = np.array([CRUISE_KMH[t][1] for t in type_name])
+
+    total = int(lengths.sum())
+    track_of_row = np.repeat(np.arange(n_tracks), lengths)
+    track_start = np.cumsum(lengths) - lengths
+    step = np.arange(total) - track_start[track_of_row]
+
+    # Per track: cruise speed, wave periods and phases, start time, battery and odometer.
+    cruise = rng.uniform(cruise_low, cruise_high)
+    wave_period = rng.uniform(20, 60, n_tracks)
+    stop_period = rng.uniform(30, 90, n_tracks)
+    phases = rng.uniform(0, 2 * np.pi, (2, n_tracks))
+    duration_s = (lengths - 1) * TELEMETRY_INTERVAL_S
+    start_s = (rng.random(n_tracks) * np.maximum(plan.window_s - duration_s, 0)).astype(np.int64)
+    battery_start = rng.uniform(60, 100, n_tracks)
+    battery_drain_h = rng.uniform(0.5, 3.0, n_tracks)
+    odometer_start = rng.uniform(5_000, 250_000, n_tracks)
+    first_heading = rng.uniform(0, 360, n_tracks)
+
+    t = track_of_row
+    wave = 1.0 + 0.2 * np.sin(2 * np.pi * step / wave_period[t] + phases[0][t])
+    stopped = (np.sin(2 * np.pi * step / stop_period[t] + phases[1][t]) > 0.9) | (step == 0)
+    speed = np.where(stopped, 0.0, np.clip(cruise[t] * wave + rng.normal(0.0, 3.0, total), 3.0, MAX_SPEED_KMH))
+    speed = np.round(speed, 1)
+    turn = rng.normal(0.0, 6.0, total) + np.where(rng.random(total) < 0.02, rng.choice([-90.0, 90.0], total), 0.0)
+    turn = np.where(stopped, 0.0, turn)
+    turn[track_start] = first_heading
+    heading = np.round(_within_track(turn, track_start, t) % 360.0, 1) % 360.0
+
+    # Distance covered in the minute before each fix, at the speed reported with it.
+    distance_km = speed * TELEMETRY_INTERVAL_S / 3600.0
+    rad = np.radians(heading)
+    lat_step = distance_km * np.cos(rad) / KM_PER_DEGREE
+    lat_step[track_start] = home_lat
+    lat = np.clip(_within_track(lat_step, track_start, t), -89.9, 89.9)
+    previous_lat = np.where(step == 0, lat, np.roll(lat, 1))
+    lon_step = distance_km * np.sin(rad) / (KM_PER_DEGREE * np.cos(np.radians((lat + previous_lat) / 2)))
+    lon_step[track_start] = home_lon
+    lon = (_within_track(lon_step, track_start, t) + 180.0) % 360.0 - 180.0
+
+    hours = step * TELEMETRY_INTERVAL_S / 3600.0
+    battery = np.clip(np.round(battery_start[t] - battery_drain_h[t] * hours), 5, 100)
+    odometer = odometer_start[t] + _within_track(distance_km, track_start, t)
+    seconds = start_s[t] + step * TELEMETRY_INTERVAL_S
+    return pl.DataFrame({
+        "device_id": device_ids(devices).gather(t),
+        "timestamp": pl.Series((int(WINDOW_START.timestamp()) + seconds) * 1_000_000).cast(UTC_TIMESTAMP),
+        "lat": np.round(lat, 6),
+        "lon": np.round(lon, 6),
+        "speed": speed,
+        "heading": heading,
+        "odometer_km": np.round(odometer, 3),
+        "battery_level": pl.Series(battery).cast(pl.Int16),
+        "satellites": pl.Series(rng.integers(5, 15, total)).cast(pl.Int8),
+    })
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers copied verbatim from scripts/utils/local_output.py (tests/test_inlined_copies.py)
+# ---------------------------------------------------------------------------------------------
+
+
+def table_path(directory: Path, table: str, fmt: str) -> Path:
+    """Where a table lands: DIR/<table>.<fmt> for files, DIR/<table>/ for Delta."""
+    return directory / table if fmt == "delta" else directory / f"{table}.{fmt}"
+
+
+def chunk_bounds(rows: int, chunk_rows: int = CHUNK_ROWS) -> list[tuple[int, int]]:
+    """(first row, row count) of each chunk; an empty table still gets one empty chunk."""
+    return [(start, min(chunk_rows, rows - start)) for start in range(0, rows, chunk_rows)] or [(0, 0)]
+
+
+def _path_bytes(path: Path) -> int:
+    if path.is_dir():
+        return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    return path.stat().st_size
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+
+
+def write_table(
+    directory: Path,
+    table: str,
+    fmt: str,
+    chunks: Iterable[Callable[[], pl.DataFrame]],
+    schema: dict[str, pl.DataType],
+) -> dict:
+    """Write one table from its chunks, atomically, and return its rows, file name and bytes.
+
+    ``chunks`` are zero-argument functions, each returning the next slice of the table (build
+    them with ``functools.partial(make_table, start, n)`` over ``chunk_bounds``). They are called
+    lazily, in order, so only a chunk or two is in memory at a time; a chunk may hold any number
+    of rows (line items per transaction chunk, say). ``schema`` is the table's Polars schema
+    (the generator's copy of its contract); every chunk is checked against it.
+    """
+    final = table_path(directory, table, fmt)
+    temporary = final.with_name(f".{final.name}.tmp-{os.getpid()}")
+    _remove(temporary)
+    heights: list[int] = []
+
+    def counted(make_chunk: Callable[[], pl.DataFrame]) -> pl.DataFrame:
+        frame = make_chunk()
+        heights.append(frame.height)
+        return frame
+
+    try:
+        if fmt == "delta":
+            import pyarrow as pa
+            from deltalake import write_deltalake
+
+            arrow_schema = pl.DataFrame(schema=schema).to_arrow().schema
+            batches = (
+                batch
+                for make_chunk in chunks
+                for batch in counted(make_chunk).to_arrow().cast(arrow_schema).to_batches()
+            )
+            write_deltalake(temporary, pa.RecordBatchReader.from_batches(arrow_schema, batches))
+        else:
+            frame = pl.concat(
+                [pl.defer(partial(counted, make_chunk), schema=schema) for make_chunk in chunks]
+                or [pl.LazyFrame(schema=schema)]
+            )
+            if fmt == "parquet":
+                frame.sink_parquet(temporary, compression="zstd")
+            elif fmt == "csv":
+                frame.sink_csv(temporary)
+            elif fmt == "json":
+                frame.sink_ndjson(temporary, check_extension=False)
+            else:
+                raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+        # Swap in: a file is replaced in one step; a Delta folder in two renames, the old one
+        # moved aside first so that a failure between them leaves it recoverable, never mixed.
+        if final.is_dir() and not final.is_symlink():
+            aside = final.with_name(f".{final.name}.old-{os.getpid()}")
+            _remove(aside)
+            os.rename(final, aside)
+            os.rename(temporary, final)
+            _remove(aside)
+        else:
+            os.replace(temporary, final)
+    except BaseException:
+        _remove(temporary)
+        raise
+    return {"rows": sum(heights), "path": final.name, "bytes": _path_bytes(final)}
+
+
+def write_manifest(directory: Path, manifest: dict) -> Path:
+    """Write DIR/_manifest.json atomically; call it after every table is written."""
+    final = directory / "_manifest.json"
+    temporary = final.with_name(f".{final.name}.tmp-{os.getpid()}")
+    temporary.write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+    os.replace(temporary, final)
+    return final
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries whose upgrades can change the values a seed produces."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions = {"python": sys.version.split()[0]}
+    for package in ("polars", "numpy", "mimesis", "deltalake"):
+        try:
+            versions[package] = version(package)
+        except PackageNotFoundError:
+            pass
+    return versions
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1 (underscores allowed: 1_000_000)."""
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """argparse type: a whole number of at least 0."""
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def rate(text: str) -> float:
+    """argparse type: a share between 0 and 1 (0.05 = 5%)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
+    return value
+
+
+def parse_arguments(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """Parse the command line, or use the defaults when pasted into a notebook.
+
+    A notebook kernel's own argv (``-f kernel.json``) is not ours to parse: in a Jupyter or
+    Databricks notebook, call ``main(["--rows", "5000"])`` to pass options.
+    """
+    if argv is None and "ipykernel" in sys.modules:
+        argv = []
+    return parser.parse_args(argv)
+
+
+def prepare_output_dir(parser: argparse.ArgumentParser, directory: Path) -> Path:
+    """Create the output folder, or stop with a clear message when it cannot be used."""
+    if directory.exists() and not directory.is_dir():
+        parser.error(f"--output {directory} is a file, not a folder")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        probe = directory / f".write-test-{os.getpid()}"
+        probe.touch()
+        probe.unlink()
+    except OSError as error:
+        parser.error(f"--output {directory} cannot be written: {error.strerror or error}")
+    return directory
+
+
+def progress(message: str) -> None:
+    """Progress goes to stderr so stdout carries only the JSON summary."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def timed(label: str, action: Callable[[], dict]) -> dict:
+    """Run one table's generate-and-write step, report it, and add its seconds."""
+    started = time.perf_counter()
+    result = action()
+    result["seconds"] = round(time.perf_counter() - started, 3)
+    progress(f"  {label}: {result['rows']:,} rows in {result['seconds']:.2f}s")
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line
+# ---------------------------------------------------------------------------------------------
+
+
+def mimesis_locale(text: str) -> str:
+    """argparse type: a Mimesis locale code such as en, de, pt-br."""
+    from mimesis.locales import Locale
+
+    try:
+        return Locale(text.strip().lower()).value
+    except ValueError:
+        known = ", ".join(locale.value for locale in Locale)
+        raise argparse.ArgumentTypeError(f"unknown Mimesis locale {text!r}; known locales: {known}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="iot.py",
+        description="Generate an IoT fleet: devices, sensor_readings, events and telemetry "
+        "(Polars + Mimesis, no Spark). Readings cover --days from 2024-01-01 00:00 UTC.",
+        epilog="Row counts: devices = --rows; sensor_readings = devices x 3 metrics x samples, "
+        "samples = --days x 1440 / --interval-minutes (default 168, so 504 per device); "
+        f"events = --events (default {EVENTS_PER_DEVICE} per device); telemetry = --telemetry "
+        f"(default {TELEMETRY_PER_DEVICE} per device) GPS fixes, shared out as one track per mobile "
+        "device (cold_chain_tracker, vehicle_tracker; none if the fleet has no mobile device). "
+        "Readings are generated in chunks of whole devices, about 1,000,000 rows each. "
+        'In a notebook call main(["--rows", "500"]).',
+    )
+    parser.add_argument("--rows", type=positive_int, default=DEFAULT_DEVICES,
+                        help=f"devices, the main entity table (default {DEFAULT_DEVICES:,}; at most {MAX_DEVICES:,})")
+    parser.add_argument("--days", type=positive_int, default=DEFAULT_DAYS,
+                        help=f"length of the readings window from 2024-01-01 (default {DEFAULT_DAYS})")
+    parser.add_argument("--interval-minutes", type=positive_int, default=DEFAULT_INTERVAL_MINUTES,
+                        help=f"minutes between a device's readings, 1..1440 (default {DEFAULT_INTERVAL_MINUTES})")
+    parser.add_argument("--events", type=non_negative_int, default=None,
+                        help=f"events rows (default {EVENTS_PER_DEVICE} x devices)")
+    parser.add_argument("--telemetry", type=non_negative_int, default=None,
+                        help=f"telemetry rows, GPS fixes every {TELEMETRY_INTERVAL_S} s "
+                        f"(default {TELEMETRY_PER_DEVICE} x devices; mobile devices only)")
+    parser.add_argument("--anomaly-rate", type=rate, default=DEFAULT_ANOMALY_RATE,
+                        help="share of sensor readings flagged is_anomaly, exact to one reading "
+                        f"(default {DEFAULT_ANOMALY_RATE})")
+    parser.add_argument("--seed", type=non_negative_int, default=42, help="random seed (default 42)")
+    parser.add_argument("--output", type=Path, default=Path("output") / INDUSTRY,
+                        help=f"output folder (default output/{INDUSTRY}); a /Volumes/... path works on Databricks")
+    parser.add_argument("--format", choices=FORMATS, default="parquet",
+                        help="parquet (default), csv, json (JSON Lines) or delta")
+    parser.add_argument("--locale", type=mimesis_locale, default="en",
+                        help="Mimesis locale for maker and street names, and the country of the sites (default en)")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print the planned rows and estimated size per table, write nothing")
+    return parser
+
+
+def make_plan(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Plan:
+    """Check the options against each other and build the pools and fleet lists of the run."""
+    if args.rows > MAX_DEVICES:
+        parser.error(f"--rows {args.rows:,} is more than the {MAX_DEVICES:,} devices device_id can number")
+    if args.interval_minutes > 1440:
+        parser.error(f"--interval-minutes must be at most 1440 (one day), got {args.interval_minutes}")
+    samples = args.days * 1440 // args.interval_minutes
+    if samples > MAX_SAMPLES:
+        parser.error(f"--days {args.days} at --interval-minutes {args.interval_minutes} gives {samples:,} readings "
+                     f"per series; at most {MAX_SAMPLES:,}: shorten the window or widen the interval")
+    sites = build_sites(args.seed, args.locale, min(MAX_SITES, -(-args.rows // DEVICES_PER_SITE)))
+    plan = Plan(
+        seed=args.seed, locale=args.locale, devices=args.rows, samples=samples,
+        interval_s=args.interval_minutes * 60, anomaly_rate=args.anomaly_rate,
+        events=EVENTS_PER_DEVICE * args.rows if args.events is None else args.events,
+        telemetry=TELEMETRY_PER_DEVICE * args.rows if args.telemetry is None else args.telemetry,
+        manufacturers=build_manufacturers(args.seed, args.locale), sites=sites,
+        mobile_devices=np.zeros(0, dtype=np.int64), degraded_devices=np.zeros(0, dtype=np.int64),
+    )
+    plan.mobile_devices, plan.degraded_devices = fleet_lists(plan)
+    if len(plan.mobile_devices) == 0 and plan.telemetry > 0:
+        progress("  note: no device in this fleet is mobile, so telemetry is empty")
+        plan.telemetry = 0
+    if len(plan.mobile_devices) and -(-plan.telemetry // len(plan.mobile_devices)) > MAX_TRACK_POINTS:
+        parser.error(f"--telemetry {plan.telemetry:,} over {len(plan.mobile_devices):,} mobile devices gives tracks "
+                     f"longer than {MAX_TRACK_POINTS:,} points: lower --telemetry or raise --rows")
+    return plan
+
+
+def table_chunks(plan: Plan) -> dict[str, tuple[list[Callable[[], pl.DataFrame]], dict]]:
+    """Each table's chunk producers and schema, parent before child."""
+    return {
+        "devices": ([partial(make_devices, plan, s, n) for s, n in chunk_bounds(plan.devices)], DEVICES_SCHEMA),
+        "sensor_readings": ([partial(make_readings, plan, s, n) for s, n in readings_device_blocks(plan)],
+                            READINGS_SCHEMA),
+        "events": ([partial(make_events, plan, s, n) for s, n in chunk_bounds(plan.events) if n], EVENTS_SCHEMA),
+        "telemetry": ([partial(make_telemetry, plan, s, n) for s, n in telemetry_track_blocks(plan)], TELEMETRY_SCHEMA),
+    }
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = build_parser()
+    args = parse_arguments(parser, argv)
+    if args.output.exists() and not args.output.is_dir():
+        parser.error(f"--output {args.output} is a file, not a folder")
+    started = time.perf_counter()
+    plan = make_plan(parser, args)
+    rows = {"devices": plan.devices, "sensor_readings": plan.readings, "events": plan.events,
+            "telemetry": plan.telemetry}
+
+    if args.dry_run:
+        tables = {name: {"rows": n, "estimated_bytes": n * BYTES_PER_ROW[name][args.format]} for name, n in rows.items()}
+        plan_summary = {"dry_run": True, "output": str(args.output), "seed": args.seed, "format": args.format,
+                        "tables": tables, "estimated_bytes": sum(t["estimated_bytes"] for t in tables.values())}
+        print(json.dumps(plan_summary, indent=2))
+        return plan_summary
+
+    directory = prepare_output_dir(parser, args.output)
+    progress(f"iot: {plan.devices:,} devices, {plan.readings:,} readings, {plan.events:,} events, "
+             f"{plan.telemetry:,} telemetry fixes -> {directory} ({args.format})")
+    results = {}
+    for name, (chunks, schema) in table_chunks(plan).items():
+        results[name] = timed(name, partial(write_table, directory, name, args.format, chunks, schema))
+    arguments = {key: str(value) if isinstance(value, Path) else value for key, value in vars(args).items()}
+    write_manifest(directory, {
+        "generator": GENERATOR, "industry": INDUSTRY, "seed": args.seed, "format": args.format,
+        "arguments": arguments, "versions": library_versions(), "tables": results,
+    })
+    summary = {"output": str(directory), "seed": args.seed, "format": args.format, "tables": results,
+               "seconds": round(time.perf_counter() - started, 3)}
+    print(json.dumps(summary, indent=2))
+    return summary
+
+
+if __name__ == "__main__":
+    main()

@@ -77,11 +77,10 @@ TELEMETRY_PER_DEVICE = 100
 WINDOW_START = datetime(2024, 1, 1, tzinfo=timezone.utc)
 INSTALL_FIRST = date(2021, 1, 1)
 INSTALL_LAST = date(2023, 12, 31)  # every device is installed before its first reading
+# Every reading, event and fix falls in 2024 (a leap year), whatever the options.
+MAX_DAYS = 366
 # device_id is DEV- plus eight digits.
 MAX_DEVICES = 99_999_999
-# One device's three series must fit in one chunk of a few million rows.
-MAX_SAMPLES = 1_000_000
-MAX_TRACK_POINTS = 1_000_000
 
 FORMATS = ("parquet", "csv", "json", "delta")
 # One million rows per chunk: large enough for Polars to parallelise each column, small enough
@@ -944,7 +943,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--rows", type=positive_int, default=DEFAULT_DEVICES,
                         help=f"devices, the main entity table (default {DEFAULT_DEVICES:,}; at most {MAX_DEVICES:,})")
     parser.add_argument("--days", type=positive_int, default=DEFAULT_DAYS,
-                        help=f"length of the readings window from 2024-01-01 (default {DEFAULT_DAYS})")
+                        help=f"length of the readings window from 2024-01-01, at most {MAX_DAYS} (default {DEFAULT_DAYS})")
     parser.add_argument("--interval-minutes", type=positive_int, default=DEFAULT_INTERVAL_MINUTES,
                         help=f"minutes between a device's readings, 1..1440 (default {DEFAULT_INTERVAL_MINUTES})")
     parser.add_argument("--events", type=non_negative_int, default=None,
@@ -973,10 +972,9 @@ def make_plan(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Plan
         parser.error(f"--rows {args.rows:,} is more than the {MAX_DEVICES:,} devices device_id can number")
     if args.interval_minutes > 1440:
         parser.error(f"--interval-minutes must be at most 1440 (one day), got {args.interval_minutes}")
+    if args.days > MAX_DAYS:
+        parser.error(f"--days must be at most {MAX_DAYS} so every reading falls in 2024, got {args.days}")
     samples = args.days * 1440 // args.interval_minutes
-    if samples > MAX_SAMPLES:
-        parser.error(f"--days {args.days} at --interval-minutes {args.interval_minutes} gives {samples:,} readings "
-                     f"per series; at most {MAX_SAMPLES:,}: shorten the window or widen the interval")
     sites = build_sites(args.seed, args.locale, min(MAX_SITES, -(-args.rows // DEVICES_PER_SITE)))
     plan = Plan(
         seed=args.seed, locale=args.locale, devices=args.rows, samples=samples,
@@ -990,9 +988,11 @@ def make_plan(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Plan
     if len(plan.mobile_devices) == 0 and plan.telemetry > 0:
         progress("  note: no device in this fleet is mobile, so telemetry is empty")
         plan.telemetry = 0
-    if len(plan.mobile_devices) and -(-plan.telemetry // len(plan.mobile_devices)) > MAX_TRACK_POINTS:
-        parser.error(f"--telemetry {plan.telemetry:,} over {len(plan.mobile_devices):,} mobile devices gives tracks "
-                     f"longer than {MAX_TRACK_POINTS:,} points: lower --telemetry or raise --rows")
+    longest_track = -(-plan.telemetry // max(len(plan.mobile_devices), 1))
+    if (longest_track - 1) * TELEMETRY_INTERVAL_S >= plan.window_s:
+        parser.error(f"--telemetry {plan.telemetry:,} over {len(plan.mobile_devices):,} mobile devices gives tracks of "
+                     f"{longest_track:,} fixes, longer than the {plan.window_s / 86400:g}-day window: lower --telemetry, "
+                     "raise --rows or lengthen --days")
     return plan
 
 

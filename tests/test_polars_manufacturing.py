@@ -169,6 +169,18 @@ def test_anomaly_placement_does_not_depend_on_chunking():
 # --- Anomalies -----------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("slots", [1, 2, 3, 17, 1000, 4097])
+def test_slot_ranking_is_a_permutation_with_an_inverse(slots):
+    layout = mfg.SensorLayout.plan(5, slots, slots * 12, 600, 0.5)
+    assert layout.slots == slots
+    everything = np.arange(slots)
+    ranks = layout.rank(everything)
+    assert np.array_equal(np.sort(ranks), everything)
+    assert np.array_equal(layout.rank(ranks, inverse=True), everything)
+    if slots >= 1000:  # and it shuffles: ranks barely correlate with slot order
+        assert abs(np.corrcoef(everything, ranks)[0, 1]) < 0.1
+
+
 @pytest.mark.parametrize("rate,machines,readings", [(0.05, 40, 2016), (0.2, 13, 777), (0.013, 9, 1001), (1.0, 3, 50)])
 def test_flagged_share_equals_the_configured_rate(rate, machines, readings):
     """Exact by construction: round(rate * rows) flagged rows, so |share - rate| <= 0.5 / rows."""

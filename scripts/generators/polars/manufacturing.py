@@ -269,6 +269,11 @@ def equipment_ids(equipment: np.ndarray) -> pl.Series:
     return "EQ-" + pl.Series("equipment_id", equipment + 1).cast(pl.String).str.zfill(6)
 
 
+def window_timestamps(seconds: np.ndarray) -> pl.Series:
+    """UTC timestamps from whole seconds after the window start."""
+    return pl.Series(WINDOW_START_US + seconds.astype(np.int64) * 1_000_000).cast(UTC_TIMESTAMP)
+
+
 def failure_mode_names(mode: np.ndarray) -> pl.Series:
     """Failure mode codes to names; -1 (no failure) to null."""
     return pl.Series([*MODE_NAMES, None], dtype=pl.String).gather(np.where(mode >= 0, mode, len(MODE_NAMES)))
@@ -552,7 +557,7 @@ def make_sensor_data(start: int, n: int, layout: SensorLayout) -> pl.DataFrame:
     return pl.DataFrame(
         {
             "equipment_id": ids.gather(machine - machine_low),
-            "timestamp": pl.Series(WINDOW_START_US + elapsed * 1_000_000).cast(UTC_TIMESTAMP),
+            "timestamp": window_timestamps(elapsed),
             "sensor_a": reading_column("sensor_a", air, 2),
             "sensor_b": reading_column("sensor_b", process, 2),
             "sensor_c": reading_column("sensor_c", speed, 1),
@@ -598,7 +603,6 @@ def make_maintenance(start: int, n: int, layout: SensorLayout, pools: Pools) -> 
     completed = opened + np.round(downtime * 3600).astype(np.int64)
     # Orders whose work would finish after the window closes are still open at the snapshot.
     in_progress = completed > layout.span_seconds
-    to_timestamp = lambda seconds: pl.Series(WINDOW_START_US + seconds * 1_000_000).cast(UTC_TIMESTAMP)  # noqa: E731
     return pl.DataFrame(
         {
             "work_order_id": "WO-" + pl.Series(np.arange(start + 1, start + n + 1)).cast(pl.String).str.zfill(8),
@@ -607,8 +611,8 @@ def make_maintenance(start: int, n: int, layout: SensorLayout, pools: Pools) -> 
             "priority": pl.Series(list(PRIORITIES)).gather(priority),
             "status": pl.Series(np.where(in_progress, "In Progress", "Completed")),
             "failure_mode": failure_mode_names(mode),
-            "opened_at": to_timestamp(opened),
-            "completed_at": to_timestamp(completed).scatter(np.flatnonzero(in_progress), None),
+            "opened_at": window_timestamps(opened),
+            "completed_at": window_timestamps(completed).scatter(np.flatnonzero(in_progress), None),
             "downtime_hours": downtime,
             "cost": pl.Series(cost).cast(pl.Decimal(12, 2)),
             "technician": pools.technicians.gather(rng.integers(0, len(pools.technicians), n)),

@@ -238,6 +238,11 @@ WO_TYPE_POOL = weighted_pool([s["weight"] for s in WORK_ORDER_TYPES.values()])
 PRIORITY_POOL = weighted_pool(list(PRIORITIES.values()))
 
 
+def draw(rng: np.random.Generator, pool: np.ndarray, n: int) -> np.ndarray:
+    """n weighted category indices."""
+    return pool[rng.integers(0, len(pool), n)]
+
+
 def stream_key(seed: int, salt: int, words: int = 1) -> np.ndarray:
     return np.random.SeedSequence([seed, salt]).generate_state(words, np.uint64)
 
@@ -471,8 +476,8 @@ def make_equipment(start: int, n: int, seed: int, pools: Pools) -> pl.DataFrame:
             "zone": pl.Series([zone for _, zone in LINE_ZONE]).gather(line_row),
             "production_line": pl.Series([line for line, _ in LINE_ZONE]).gather(line_row),
             "install_date": pl.Series(install_day.astype(np.int32)).cast(pl.Date),
-            "criticality": pl.Series(list(CRITICALITY)).gather(CRITICALITY_POOL[rng.integers(0, len(CRITICALITY_POOL), n)]),
-            "status": pl.Series(list(EQUIPMENT_STATUS)).gather(STATUS_POOL[rng.integers(0, len(STATUS_POOL), n)]),
+            "criticality": pl.Series(list(CRITICALITY)).gather(draw(rng, CRITICALITY_POOL, n)),
+            "status": pl.Series(list(EQUIPMENT_STATUS)).gather(draw(rng, STATUS_POOL, n)),
         },
         schema=EQUIPMENT_SCHEMA,
     )
@@ -575,12 +580,12 @@ def make_maintenance(start: int, n: int, layout: SensorLayout, pools: Pools) -> 
     """Work orders start .. start+n-1, opened inside the sensor window."""
     seed = layout.seed
     rng = np.random.default_rng([seed, MAINTENANCE_SALT, start])
-    order_type = WO_TYPE_POOL[rng.integers(0, len(WO_TYPE_POOL), n)].astype(np.int64)
-    priority = PRIORITY_POOL[rng.integers(0, len(PRIORITY_POOL), n)]
+    order_type = draw(rng, WO_TYPE_POOL, n).astype(np.int64)
+    priority = draw(rng, PRIORITY_POOL, n)
     machine = rng.integers(0, layout.equipment, n)
     # Planned work starts on the minute, anywhere in the window.
     opened = (rng.uniform(0, layout.span_seconds, n) // 60 * 60).astype(np.int64)
-    mode = np.where(order_type == PREDICTIVE, MODE_POOL[rng.integers(0, len(MODE_POOL), n)], -1)
+    mode = np.where(order_type == PREDICTIVE, draw(rng, MODE_POOL, n), -1)
     corrective = order_type == CORRECTIVE
     response = rng.integers(RESPONSE_MINUTES[0], RESPONSE_MINUTES[1] + 1, n) * 60
     if layout.episodes:
@@ -596,7 +601,7 @@ def make_maintenance(start: int, n: int, layout: SensorLayout, pools: Pools) -> 
         opened = np.where(corrective, np.minimum(last_reading_at + response, WINDOW_SECONDS - 60), opened)
         mode = np.where(corrective, layout.episode_mode(episode), mode)
     else:
-        mode = np.where(corrective, MODE_POOL[rng.integers(0, len(MODE_POOL), n)], mode)
+        mode = np.where(corrective, draw(rng, MODE_POOL, n), mode)
     downtime = np.round(rng.gamma(DOWNTIME_SHAPE[order_type], DOWNTIME_SCALE[order_type]), 2)
     downtime = np.maximum(downtime, 0.01)  # every order stops the machine for at least 36 s
     cost = np.round(rng.gamma(COST_SHAPE[order_type], COST_SCALE[order_type]), 2)

@@ -544,3 +544,52 @@ def test_cli_exit_codes(tmp_path, schemas):
         done = run_cli(*args)
         assert done.returncode == 2, (args, done.stderr)
         assert "Traceback" not in done.stderr and "error:" in done.stderr
+
+
+# --- real Spark output ---------------------------------------------------------------------------
+
+SPARK_DDL = {
+    "customers": "customer_id bigint, email string, phone string, tier string, signup_date date, lifetime_value decimal(12,2), score double",
+    "orders": "order_id bigint, customer_id bigint, ordered_at timestamp, quantity int, gift boolean",
+    "order_lines": "order_id bigint, line_number int, sku string",
+}
+
+
+@pytest.mark.spark
+def test_tables_written_by_spark(tmp_path, schemas, spark):
+    """Spark's own defaults: INT96 parquet timestamps, header-less CSV, JSON without null fields,
+    text timestamps with the session zone's offset, part files with _SUCCESS and .crc."""
+    saved = {key: spark.conf.get(key) for key in ("spark.sql.parquet.outputTimestampType", "spark.sql.session.timeZone")}
+    spark.conf.set("spark.sql.parquet.outputTimestampType", "INT96")
+    spark.conf.set("spark.sql.session.timeZone", "America/New_York")
+    try:
+        frames = {name: spark.createDataFrame(frame.rows(), schema=SPARK_DDL[name]) for name, frame in shop_tables().items()}
+        folder = tmp_path / "spark"
+        frames["orders"].repartition(2).write.parquet(str(folder / "orders"))
+        frames["customers"].repartition(2).write.csv(str(folder / "customers"))
+        frames["order_lines"].repartition(3).write.json(str(folder / "order_lines"))
+        timestamps = pq.ParquetFile(next((folder / "orders").glob("part-*.parquet"))).schema
+        assert "int96" in str(timestamps).lower()
+        assert any((folder / "customers").glob("._SUCCESS.crc"))
+        result = check(folder, schemas)
+        assert result.ok, str(result)
+        assert result.tables["orders"]["rows"] == 40 and result.tables["order_lines"]["rows"] == 80
+        # Text timestamps carry the session zone's offset; they must come back as the same instants.
+        text = tmp_path / "text"
+        frames["orders"].coalesce(1).write.option("header", True).csv(str(text / "orders"))
+        frames["customers"].write.json(str(text / "customers"))
+        frames["order_lines"].write.parquet(str(text / "order_lines"))
+        assert "-05:00," in next((text / "orders").glob("part-*.csv")).read_text()
+        result = check(text, schemas, summary=True)
+        assert result.ok, str(result)
+        ordered_at = result.profiles["orders"]["columns"]["ordered_at"]
+        expected = shop_tables()["orders"]["ordered_at"]
+        assert (ordered_at["min"], ordered_at["max"]) == (str(expected.min()), str(expected.max()))
+        # Plant an orphan through Spark and see it caught.
+        orphan = frames["orders"].selectExpr("order_id", "customer_id + 5000 as customer_id", "ordered_at", "quantity", "gift")
+        orphan.write.mode("overwrite").parquet(str(folder / "orders"))
+        finding = only(check(folder, schemas).errors, "fk")
+        assert (finding.table, finding.column, finding.count) == ("orders", "customer_id", 40)
+    finally:
+        for key, value in saved.items():
+            spark.conf.set(key, value)

@@ -104,6 +104,10 @@ class UsageError(Exception):
     """The validator cannot run as asked (exit 2): no such folder, no contracts, unclear industry."""
 
 
+class TableReadError(Exception):
+    """A table's files cannot be read as a table; the message says what to change."""
+
+
 @dataclass
 class Finding:
     table: str | None
@@ -135,12 +139,12 @@ class ValidationResult:
 
     def __str__(self) -> str:
         rows = sum(info.get("rows") or 0 for info in self.tables.values())
-        head = f"{self.directory}: {self.industry} contracts, {len(self.tables)} tables, {rows:,} rows"
+        head = f"{self.directory}: {self.industry} contracts, {_many(len(self.tables), 'table', 'tables')}, {_many(rows, 'row', 'rows')}"
         lines = [head]
         if self.ok:
-            lines.append(f"OK: every table matches its contract ({len(self.notes)} notes)")
+            lines.append(f"OK: every table matches its contract ({_many(len(self.notes), 'note', 'notes')})")
         else:
-            lines.append(f"FAILED: {len(self.errors)} errors, {len(self.notes)} notes")
+            lines.append(f"FAILED: {_many(len(self.errors), 'error', 'errors')}, {_many(len(self.notes), 'note', 'notes')}")
             lines.append("Errors (fix each, then rerun the generator and this check):")
             lines += [f"  {finding}" for finding in self.errors]
         if self.notes:
@@ -350,20 +354,26 @@ class OpenedTable:
     maybe_absent: set[str] = field(default_factory=set)  # JSON keys never seen in the sampled lines
 
 
-def _csv_has_header(first_file: Path, contract: dict | None) -> bool:
-    if contract is None:
-        return True
+def _csv_first_row(first_file: Path) -> list[str] | None:
     with open(first_file, newline="", encoding="utf-8", errors="replace") as handle:
-        first = next(csv.reader(handle), None)
-    if first is None:
+        return next(csv.reader(handle), None)
+
+
+def _csv_has_header(first_row: list[str] | None, contract: dict | None) -> bool:
+    # Spark writes CSV without a header unless asked: a first line that names no contract
+    # column is data.
+    if contract is None or first_row is None:
         return True
-    names = {column["name"] for column in contract["columns"]}
-    return bool(names & set(first))
+    return bool({column["name"] for column in contract["columns"]} & set(first_row))
 
 
 def open_table(stored: StoredTable, contract: dict | None) -> OpenedTable:
     """A lazy frame over the table's files; CSV/JSON columns are all read as text."""
-    sources = [str(p) for p in stored.files] if stored.kind == "spark" else str(stored.path)
+    files = stored.files
+    if stored.format in TEXT_FORMATS and stored.kind == "spark":
+        # Spark writes a zero-byte part for an empty partition; it holds no rows (nor a header).
+        files = [p for p in stored.files if p.stat().st_size] or stored.files[:1]
+    sources = [str(p) for p in files] if stored.kind == "spark" else str(stored.path)
     hive = stored.kind == "spark" and any("=" in p.parent.name for p in stored.files)
     int96: set[str] = set()
     maybe_absent: set[str] = set()
@@ -373,8 +383,13 @@ def open_table(stored: StoredTable, contract: dict | None) -> OpenedTable:
         frame = pl.scan_parquet(sources, hive_partitioning=hive) if hive else pl.scan_parquet(sources)
         int96 = _int96_columns(stored.files[0])
     elif stored.format == "csv":
-        if stored.files and not _csv_has_header(stored.files[0], contract) and contract:
+        first_row = _csv_first_row(files[0])
+        if contract and not _csv_has_header(first_row, contract):
             names = [column["name"] for column in contract["columns"]]
+            width = len(first_row)
+            if width != len(names):
+                raise TableReadError(f"{stored.name}: the CSV has no header line and {width} columns where the contract has {len(names)}, "
+                                     "so its columns cannot be named: write CSV with a header (Spark: .option(\"header\", True))")
             frame = pl.scan_csv(sources, has_header=False, infer_schema=False, new_columns=names)
         else:
             frame = pl.scan_csv(sources, infer_schema=False)
@@ -947,6 +962,9 @@ def validate_directory(directory: Path, industry: str | None = None, schemas_dir
             check = TableCheck(opened, contract, result, injections)
             check.run()
             checks[name] = check
+        except TableReadError as error:
+            opened_tables.pop(name, None)
+            result.errors.append(Finding(name, None, "read", 1, [], str(error)))
         except Exception as error:  # a corrupt or unreadable table is a finding, not a crash
             opened_tables.pop(name, None)
             checks.pop(name, None)
@@ -992,7 +1010,7 @@ def _check_manifest(manifest: dict, manifest_tables: dict, found: dict[str, list
         if not isinstance(recorded, dict):
             result.errors.append(Finding(name, None, "manifest", 1, [info["path"]], f"{name} ({info['path']}) is not in {MANIFEST}: {stale}"))
             continue
-        if recorded.get("path") and recorded["path"] != info["path"]:
+        if recorded.get("path") and Path(str(recorded["path"])).name != info["path"]:
             result.errors.append(Finding(name, None, "manifest", 1, [info["path"]],
                                          f"{name}: the folder holds {info['path']} but {MANIFEST} recorded {recorded['path']}: {stale}"))
             continue
@@ -1028,7 +1046,7 @@ def profile_table(opened: OpenedTable, check: TableCheck | None) -> dict:
     for name, dtype in schema.items():
         aggregates.append(pl.col(name).null_count().alias(f"{name}|nulls"))
         if not isinstance(dtype, (pl.List, pl.Array)):
-            aggregates.append(pl.col(name).n_unique().alias(f"{name}|distinct"))
+            aggregates.append(pl.col(name).drop_nulls().n_unique().alias(f"{name}|distinct"))
         if dtype.is_numeric() or dtype.is_temporal():
             aggregates += [pl.col(name).min().alias(f"{name}|min"), pl.col(name).max().alias(f"{name}|max")]
     stats = typed.select(aggregates).collect().row(0, named=True)

@@ -182,7 +182,7 @@ def test_slot_ranking_is_a_permutation_with_an_inverse(slots):
         assert abs(np.corrcoef(everything, ranks)[0, 1]) < 0.1
 
 
-@pytest.mark.parametrize("rate,machines,readings", [(0.05, 40, 2016), (0.2, 13, 777), (0.013, 9, 1001), (1.0, 3, 50)])
+@pytest.mark.parametrize("rate,machines,readings", [(0.05, 40, 2016), (0.2, 13, 777), (0.013, 9, 1001), (1.0, 3, 50), (0.0, 4, 30)])
 def test_flagged_share_equals_the_configured_rate(rate, machines, readings):
     """Exact by construction: round(rate * rows) flagged rows, so |share - rate| <= 0.5 / rows."""
     layout = mfg.SensorLayout.plan(42, machines, machines * readings, 600, rate)
@@ -456,6 +456,10 @@ def test_dry_run_writes_nothing(tmp_path, capsys):
     printed = json.loads(capsys.readouterr().out)
     assert printed["tables"]["sensor_data"]["rows"] == 50 * 2016 == plan["tables"]["sensor_data"]["rows"]
     assert printed["anomalous_rows"] == round(0.05 * 50 * 2016) and printed["estimated_bytes"] > 0
+    # The estimate is within a factor of two of what the run then writes.
+    written = generate(tmp_path / "out", "--rows", "50", "--format", "csv")
+    actual = sum(table["bytes"] for table in written["tables"].values())
+    assert 0.5 <= printed["estimated_bytes"] / actual <= 2, (printed["estimated_bytes"], actual)
 
 
 def test_locale_changes_the_names(tmp_path):

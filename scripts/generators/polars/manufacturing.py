@@ -607,7 +607,7 @@ def make_maintenance(start: int, n: int, layout: SensorLayout, pools: Pools) -> 
     cost = np.round(rng.gamma(COST_SHAPE[order_type], COST_SCALE[order_type]), 2)
     completed = opened + np.round(downtime * 3600).astype(np.int64)
     # Orders whose work would finish after the window closes are still open at the snapshot.
-    in_progress = completed > layout.span_seconds
+    in_progress = completed >= layout.span_seconds
     return pl.DataFrame(
         {
             "work_order_id": "WO-" + pl.Series(np.arange(start + 1, start + n + 1)).cast(pl.String).str.zfill(8),

@@ -834,6 +834,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="manufacturing.py",
         description="Generate equipment, sensor_data and maintenance_records for a machine shop "
         "(Polars + Mimesis, no Spark). Sensor readings start 2024-01-01 00:00 UTC.",
+        epilog="Sensors: A air temperature K, B process temperature K, C rotational speed rpm, D torque Nm, "
+        "E tool wear min, F vibration mm/s. Anomalies come in 12-reading episodes with a failure_mode: "
+        + ", ".join(MODE_NAMES) + ". Ten million readings: --rows 1000 --readings-per-equipment 10000.",
     )
     parser.add_argument("--rows", type=positive_int, default=DEFAULT_EQUIPMENT,
                         help=f"machines in the equipment table (default {DEFAULT_EQUIPMENT:,})")

@@ -290,6 +290,7 @@ def test_wrong_type(tmp_path, schemas):
     found = {(f.table, f.column): f for f in result.errors if f.check == "type"}
     assert set(found) == {("orders", "quantity"), ("orders", "order_id")}
     assert "pl.Int32" in found["orders", "quantity"].message
+    assert found["orders", "quantity"].count == 40 and found["orders", "quantity"].examples == ["Int64"]
     # a string key cannot be compared with the lines' integer key: FK check skipped, not crashed
     assert any(f.check == "fk" and "not checked" in f.message for f in result.notes)
 
@@ -444,6 +445,30 @@ def test_industry_inference_uses_columns(tmp_path, schemas):
     # Nothing fits: a usage error, not a crash
     with pytest.raises(validate.UsageError, match="no table"):
         check(write(tmp_path / "b", {"weather": pl.DataFrame({"x": [1]})}, manifest=False), schemas)
+
+
+def test_industry_inference_when_two_industries_have_the_table(tmp_path, schemas):
+    both = tmp_path / "schemas"
+    shutil.copytree(schemas, both)
+    retail_transactions = {
+        "table": "transactions", "industry": "retail", "description": "Test retail transactions.",
+        "primary_key": ["transaction_id"], "foreign_keys": [],
+        "columns": [column("transaction_id", "bigint"), column("store_id", "int"), column("total", "decimal(12,2)")],
+    }
+    (both / "shop_transaction.json").write_text(json.dumps(retail_transactions))
+    retail = pl.DataFrame({"transaction_id": [1], "store_id": [3], "total": [Decimal("9.99")]},
+                          schema={"transaction_id": pl.Int64, "store_id": pl.Int32, "total": pl.Decimal(12, 2)})
+    bank = pl.DataFrame({"transaction_id": [1], "account_id": [1], "booked_at": [dt.datetime(2024, 1, 1)], "embedding": [[0.1]]})
+    for frame, industry in ((retail, "retail"), (bank, "financial")):
+        folder = write(tmp_path / industry, {"transactions": frame}, manifest=False)
+        assert validate.validate_directory(folder, schemas_dir=both, allow_missing=True).industry == industry
+    # Only the shared key column: both fit as well, so the validator asks instead of guessing.
+    folder = write(tmp_path / "unclear", {"transactions": pl.DataFrame({"transaction_id": [1]})}, manifest=False)
+    with pytest.raises(validate.UsageError, match="retail and financial|financial and retail"):
+        validate.validate_directory(folder, schemas_dir=both)
+    # ... unless told.
+    result = validate.validate_directory(folder, industry="retail", schemas_dir=both)
+    assert {f.column for f in result.errors if f.check == "missing_column"} == {"store_id", "total"}
 
 
 def test_unknown_table_is_a_note(tmp_path, schemas):

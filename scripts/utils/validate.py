@@ -27,9 +27,9 @@ Contracts: ``assets/schemas/<industry>_<entity>.json`` next to this script (``--
 overrides), each validated against ``_contract.schema.json`` first.
 
 Which industry: ``--industry``; else the manifest's ``industry``; else the industry whose
-contracts fit the tables best (score = for every table whose name one of its contracts has,
-the share of that contract's columns present; ``transactions`` exists in retail and financial,
-and the columns tell them apart). A tie stops with exit 2 and asks for ``--industry``.
+contracts fit the tables best: most columns in common over the tables whose names its contracts
+have, then most such tables (``transactions`` exists in retail and financial; the columns tell
+them apart). A tie stops with exit 2 and asks for ``--industry``.
 
 Checks (the ``check`` id of each finding): ``missing_table``, ``missing_column``, ``type``,
 ``nullable``, ``values``, ``min``, ``max``, ``pattern``, ``unique``, ``pk`` (composite keys
@@ -656,7 +656,8 @@ class TableCheck:
                 value = raw
             else:
                 stored = "INT96 (Spark timestamp)" if name in opened.int96 else str(dtype)
-                self.error(name, "type", 1, [stored], f"{self.name}.{name}: stored as {stored}, contract says {spec['type']} (Polars {_polars_repr(spec['type'])}): {_type_fix(name, spec['type'], dtype)}")
+                # count: every row holds the wrong type; set once the rows are counted
+                self.error(name, "type", -1, [stored], f"{self.name}.{name}: stored as {stored}, contract says {spec['type']} (Polars {_polars_repr(spec['type'])}): {_type_fix(name, spec['type'], dtype)}")
                 target = polars_type(spec["type"])
                 if _family(dtype) != _family(target):
                     self.plans[name] = ColumnPlan(name, spec, raw, raw, None, checkable=False)
@@ -708,6 +709,9 @@ class TableCheck:
         counts = frame.select([expr.alias(label) for label, expr in aggregates.items()]).collect().row(0, named=True)
         self.rows = rows = counts["rows"]
         self.result.tables[self.name]["rows"] = rows
+        for finding in self.result.errors:
+            if finding.table == self.name and finding.check == "type" and finding.count == -1:
+                finding.count = rows
 
         for label, count in counts.items():
             if label == "rows" or not count:
@@ -875,9 +879,12 @@ def _read_manifest(directory: Path, result: ValidationResult) -> dict | None:
 
 
 def _infer_industry(found: dict[str, list[StoredTable]], contracts: dict[str, dict[str, dict]], directory: Path) -> str:
-    scores: dict[str, float] = {}
+    # Score: (columns the folder's tables share with the industry's contracts of the same
+    # name, tables whose names match). Shared names such as `transactions` are told apart
+    # by their columns; equal scores mean the folder itself cannot tell.
+    scores: dict[str, tuple[int, int]] = {}
     for industry, tables in contracts.items():
-        score = 0.0
+        matched_columns = matched_tables = 0
         for name, contract in tables.items():
             if name not in found:
                 continue
@@ -885,18 +892,17 @@ def _infer_industry(found: dict[str, list[StoredTable]], contracts: dict[str, di
                 present = set(open_table(found[name][0], contract).columns)
             except Exception:
                 present = set()
-            wanted = {column["name"] for column in contract["columns"]}
-            # A matching name counts a little even when the columns do not fit at all.
-            score += 0.1 + len(present & wanted) / len(wanted)
-        if score:
-            scores[industry] = score
+            matched_tables += 1
+            matched_columns += len(present & {column["name"] for column in contract["columns"]})
+        if matched_tables:
+            scores[industry] = (matched_columns, matched_tables)
     if not scores:
         names = ", ".join(sorted(found)) or "none"
         raise UsageError(f"no table in {directory} has a contract (tables found: {names}); pass --industry, or --schemas with the contracts")
-    ranked = sorted(scores.items(), key=lambda item: -item[1])
-    if len(ranked) > 1 and abs(ranked[0][1] - ranked[1][1]) < 1e-9:
-        tied = " and ".join(industry for industry, _ in ranked if abs(ranked[0][1] - _) < 1e-9)
-        raise UsageError(f"the tables in {directory} fit {tied} equally well: pass --industry")
+    ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
+    tied = [industry for industry, score in ranked if score == ranked[0][1]]
+    if len(tied) > 1:
+        raise UsageError(f"the tables in {directory} fit {' and '.join(tied)} equally well: pass --industry")
     return ranked[0][0]
 
 
@@ -968,6 +974,9 @@ def validate_directory(directory: Path, industry: str | None = None, schemas_dir
         except Exception as error:  # a corrupt or unreadable table is a finding, not a crash
             opened_tables.pop(name, None)
             checks.pop(name, None)
+            for finding in result.errors:
+                if finding.table == name and finding.count == -1:
+                    finding.count = 0
             reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             result.errors.append(Finding(name, None, "read", 1, [], f"{name} ({chosen.path.name}) cannot be read ({type(error).__name__}: {reason}): regenerate it"))
 

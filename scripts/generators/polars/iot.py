@@ -391,9 +391,16 @@ def build_sites(seed: int, locale: str, count: int) -> pl.DataFrame:
         "location": street + " " + facility + ", " + city["city"],
         "city": city["city"],
         "country": city["country"],
-        "lat": (city["lat"] + spread[0]).round(6),
-        "lon": (city["lon"] + spread[1]).round(6),
+        "lat": (city["lat"] + spread[0]).clip(-90.0, 90.0).round(6),
+        "lon": pl.Series(wrap_longitude(city["lon"].to_numpy() + spread[1])).round(6),
     })
+
+
+def wrap_longitude(lon: np.ndarray) -> np.ndarray:
+    """Into [-180, 180): a track (or a site) east of 180 deg continues at -180 deg."""
+    wrapped = (lon + 180.0) % 360.0 - 180.0
+    # Rounding to 6 decimals later must not turn -180.0000001 + 360 into 180.0.
+    return np.where(np.round(wrapped, 6) >= 180.0, wrapped - 360.0, wrapped)
 
 
 def device_ids(numbers: np.ndarray) -> pl.Series:
@@ -425,8 +432,8 @@ def device_profiles(plan: Plan, first: int, count: int) -> dict[str, np.ndarray]
     profile = {key: np.concatenate([b[key] for b in blocks])[skip : skip + count] for key in blocks[0]}
     site_lat = plan.sites["lat"].to_numpy()[profile["site"]]
     site_lon = plan.sites["lon"].to_numpy()[profile["site"]]
-    profile["lat"] = np.round(site_lat + profile.pop("lat_offset"), 6)
-    profile["lon"] = np.round(site_lon + profile.pop("lon_offset"), 6)
+    profile["lat"] = np.round(np.clip(site_lat + profile.pop("lat_offset"), -90.0, 90.0), 6)
+    profile["lon"] = np.round(wrap_longitude(site_lon + profile.pop("lon_offset")), 6)
     profile["offset_s"] = np.floor(profile.pop("offset_share") * plan.interval_s).astype(np.int64)
     return profile
 
@@ -579,8 +586,13 @@ def make_readings(plan: Plan, first_device: int, n_devices: int) -> pl.DataFrame
     ) * spike_size * sign
     shifted = np.clip(flat[row] + excursion, low.reshape(-1)[series], high.reshape(-1)[series])
     shifted = np.round(shifted * scale.reshape(-1)[series]) / scale.reshape(-1)[series]
-    stuck_at = flat[series * samples + np.maximum(run_first_step - 1, 0)]
-    value[row] = np.select([episode_kind == STUCK, episode_kind == DROPOUT], [stuck_at, np.nan], shifted)
+    value[row] = np.where(episode_kind == DROPOUT, np.nan, shifted)
+    # Stuck: back-to-back stuck episodes are one fault, all repeating the clean reading just
+    # before the first (or its own first reading at the start of a series).
+    stuck = np.sort(row[episode_kind == STUCK])
+    new_fault = (np.diff(stuck, prepend=-2) != 1) | (stuck % samples == 0)
+    fault_first = np.maximum.accumulate(np.where(new_fault, stuck, 0))
+    value[stuck] = flat[np.where(fault_first % samples == 0, fault_first, fault_first - 1)]
     anomaly = np.full(flat.shape, -1, dtype=np.int8)
     anomaly[row] = episode_kind
 
@@ -704,7 +716,7 @@ def make_telemetry(plan: Plan, first_rank: int, n_tracks: int) -> pl.DataFrame:
     previous_lat = np.where(step == 0, lat, np.roll(lat, 1))
     lon_step = distance_km * np.sin(rad) / (KM_PER_DEGREE * np.cos(np.radians((lat + previous_lat) / 2)))
     lon_step[track_start] = home_lon
-    lon = (_within_track(lon_step, track_start, t) + 180.0) % 360.0 - 180.0
+    lon = wrap_longitude(_within_track(lon_step, track_start, t))
 
     hours = step * TELEMETRY_INTERVAL_S / 3600.0
     battery = np.clip(np.round(battery_start[t] - battery_drain_h[t] * hours), 5, 100)
@@ -1020,7 +1032,9 @@ def main(argv: list[str] | None = None) -> dict:
     if args.dry_run:
         tables = {name: {"rows": n, "estimated_bytes": n * BYTES_PER_ROW[name][args.format]} for name, n in rows.items()}
         plan_summary = {"dry_run": True, "output": str(args.output), "seed": args.seed, "format": args.format,
-                        "tables": tables, "estimated_bytes": sum(t["estimated_bytes"] for t in tables.values())}
+                        "tables": tables, "anomalous_readings": _rounded(plan.anomaly_rate * plan.readings),
+                        "mobile_devices": len(plan.mobile_devices),
+                        "estimated_bytes": sum(t["estimated_bytes"] for t in tables.values())}
         print(json.dumps(plan_summary, indent=2))
         return plan_summary
 

@@ -188,11 +188,14 @@ BRAND_SUFFIXES = ("", " & Co.", " Goods", " Works", " Home", " Supply", " Labs",
 BRAND_COUNT = 150  # invented brands: surnames from Mimesis plus a suffix
 MIN_PRICE_CENTS, MAX_PRICE_CENTS = 99, 499_999
 
-# Rough output bytes per row for --dry-run, measured on 100K-customer runs (zstd parquet);
-# CSV and JSON Lines are larger by the factors below.
-BYTES_PER_ROW = {"stores": 60, "customers": 75, "products": 50, "inventory": 9,
-                 "transactions": 40, "line_items": 14}
-FORMAT_SIZE_FACTOR = {"parquet": 1.0, "delta": 1.0, "csv": 3.5, "json": 8.0}
+# Output bytes per row for --dry-run's estimate, measured on runs of 100K and 1M customers
+# (zstd parquet; Delta stores the same parquet files).
+BYTES_PER_ROW = {
+    "parquet": {"stores": 60, "customers": 41, "products": 19, "inventory": 7.5, "transactions": 18, "line_items": 10},
+    "csv": {"stores": 77, "customers": 153, "products": 109, "inventory": 45, "transactions": 85, "line_items": 40},
+    "json": {"stores": 160, "customers": 344, "products": 215, "inventory": 109, "transactions": 210, "line_items": 147},
+}
+BYTES_PER_ROW["delta"] = BYTES_PER_ROW["parquet"]
 
 # ---------------------------------------------------------------------------------------------
 # US places (copied verbatim from scripts/utils/us_places.py)
@@ -642,8 +645,17 @@ def load_parents(plan: Plan) -> None:
 
 
 def weighted_indices(cumulative_weight: np.ndarray, rng: np.random.Generator, n: int) -> np.ndarray:
-    """n indices drawn in proportion to weight: uniform draws located in the cumulative sum."""
-    return np.searchsorted(cumulative_weight, rng.random(n) * cumulative_weight[-1], side="right")
+    """n independent indices drawn in proportion to weight: uniforms located in the cumulative sum.
+
+    The uniforms are made already sorted (normalised sums of exponential spacings, O(n)), so
+    the search walks the cumulative weights in order instead of jumping around a large array
+    (3x faster at a million customers); a random permutation then restores an i.i.d. order.
+    """
+    spacings = np.cumsum(rng.standard_exponential(n + 1))
+    targets = spacings[:-1] * (cumulative_weight[-1] / spacings[-1])
+    ordered = np.searchsorted(cumulative_weight, targets, side="right")
+    np.minimum(ordered, len(cumulative_weight) - 1, out=ordered)  # float rounding at the very top
+    return ordered[rng.permutation(n)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1119,7 +1131,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def estimated_bytes(rows: dict[str, int], fmt: str) -> dict[str, int]:
-    return {table: round(count * BYTES_PER_ROW[table] * FORMAT_SIZE_FACTOR[fmt]) for table, count in rows.items()}
+    return {table: round(count * BYTES_PER_ROW[fmt][table]) for table, count in rows.items()}
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -1136,6 +1148,8 @@ def main(argv: list[str] | None = None) -> dict:
             "tables": {table: {"rows": count, "estimated_bytes": sizes[table]} for table, count in plan.rows.items()},
             "estimated_bytes": sum(sizes.values()),
         }
+        progress(f"retail dry run: would write {sum(plan.rows.values()):,} rows in {len(plan.rows)} tables, "
+                 f"about {report['estimated_bytes'] / 2**20:,.1f} MiB of {args.format}, to {args.output}; nothing written")
         print(json.dumps(report, indent=2))
         return report
 

@@ -1,0 +1,650 @@
+"""Retail Tier 1 generator: contracts, integrity, reproducibility, realism, bad input.
+
+Every realism property is measured on generated data (fixed seeds, so the figures are
+deterministic) against the value the generator and contract configure, with the tolerance
+stated next to it (about 3 standard errors of the sample, unless said otherwise).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import types
+from datetime import date, datetime, timezone
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from conftest import REPO, SCHEMAS, SCRIPTS, load_script
+
+retail = load_script("generators/polars/retail.py")
+us_places_module = load_script("utils/us_places.py")
+SCRIPT = SCRIPTS / "generators" / "polars" / "retail.py"
+PYTHON = sys.executable
+TABLES = ("stores", "customers", "products", "inventory", "transactions", "line_items")
+PRIMARY_KEYS = {
+    "stores": ["store_id"],
+    "customers": ["customer_id"],
+    "products": ["product_id"],
+    "inventory": ["product_id", "store_id"],
+    "transactions": ["txn_id"],
+    "line_items": ["line_item_id"],
+}
+FOREIGN_KEYS = [  # (child, column, parent, column)
+    ("inventory", "product_id", "products", "product_id"),
+    ("inventory", "store_id", "stores", "store_id"),
+    ("transactions", "customer_id", "customers", "customer_id"),
+    ("transactions", "product_id", "products", "product_id"),
+    ("transactions", "store_id", "stores", "store_id"),
+    ("line_items", "txn_id", "transactions", "txn_id"),
+    ("line_items", "product_id", "products", "product_id"),
+]
+
+
+def phi(x: float) -> float:
+    return 0.5 * (1 + math.erf(x / math.sqrt(2)))
+
+
+def parse_text(column: str, dtype: pl.DataType) -> pl.Expr:
+    if dtype == pl.Datetime("us", "UTC"):
+        return pl.col(column).str.to_datetime(time_unit="us", time_zone="UTC")
+    if dtype == pl.Date:
+        return pl.col(column).str.to_date()
+    return pl.col(column).cast(dtype)
+
+
+def generate(directory: Path, *arguments: str) -> dict:
+    return retail.main(["--output", str(directory), *arguments])
+
+
+def read_all(directory: Path) -> dict[str, pl.DataFrame]:
+    return {table: pl.read_parquet(directory / f"{table}.parquet") for table in TABLES}
+
+
+def validate(directory: Path):
+    validator = load_script("utils/validate.py")
+    return validator.validate_directory(directory, industry="retail")
+
+
+def integrity_problems(frames: dict[str, pl.DataFrame]) -> list[str]:
+    """Duplicate primary keys and foreign-key orphans, counted here independently of validate.py."""
+    problems = []
+    for table, key in PRIMARY_KEYS.items():
+        duplicates = frames[table].height - frames[table].select(key).unique().height
+        if duplicates:
+            problems.append(f"{table}: {duplicates} duplicate {key}")
+    for child, column, parent, parent_column in FOREIGN_KEYS:
+        orphans = frames[child].join(
+            frames[parent].select(pl.col(parent_column).alias(column)), on=column, how="anti"
+        ).height
+        if orphans:
+            problems.append(f"{child}.{column}: {orphans} orphans")
+    return problems
+
+
+# ---------------------------------------------------------------------------------------------
+# The bundled US places table (scripts/utils/us_places.py)
+# ---------------------------------------------------------------------------------------------
+def test_us_places_table_is_complete_and_consistent() -> None:
+    places = us_places_module.us_places()
+    assert places.height >= 300
+    assert places.select("city", "state").is_unique().all()
+    assert places["state"].n_unique() == 51  # 50 states and DC
+    assert set(places["region"]) == {"Northeast", "Midwest", "South", "West"}
+    assert (places["weight"] > 0).all()
+    assert (places["zip_low"] <= places["zip_high"]).all()
+    # Both ends of every ZIP range share the city's prefix.
+    assert (places["zip_low"] // 100 == places["zip_high"] // 100).all()
+    assert (places["zip_low"].cast(pl.String).str.zfill(5).str.slice(0, 3) == places["zip_prefix"]).all()
+    known = {("Houston", "TX"): "770", ("Chicago", "IL"): "606", ("New York", "NY"): "100",
+             ("Seattle", "WA"): "981", ("Los Angeles", "CA"): "900", ("Boston", "MA"): "021",
+             ("Washington", "DC"): "200", ("Cheyenne", "WY"): "820"}
+    found = {(row["city"], row["state"]): row["zip_prefix"] for row in places.iter_rows(named=True)}
+    assert {key: found.get(key) for key in known} == known
+    regions = dict(places.select("state", "region").unique().iter_rows())
+    assert (regions["TX"], regions["NY"], regions["IL"], regions["CA"], regions["DC"]) == (
+        "South", "Northeast", "Midwest", "West", "South")
+
+
+def test_us_places_draws_follow_population_and_stay_linked() -> None:
+    places = us_places_module.us_places()
+    n = 400_000
+    drawn = us_places_module.draw_us_places(places, np.random.default_rng(7), n)
+    joined = drawn.join(places, on=["city", "state"], how="left")
+    assert joined["zip_low"].null_count() == 0
+    postal = joined["postal_code"].cast(pl.Int64)
+    assert ((postal >= joined["zip_low"]) & (postal <= joined["zip_high"])).all()
+    assert (joined["region"] == joined["region_right"]).all()
+    observed = drawn.group_by("city", "state").len().join(places, on=["city", "state"])
+    expected = observed["weight"] / places["weight"].sum()
+    # Each city's share within 4 binomial standard errors of its population share.
+    tolerance = 4 * np.sqrt(expected * (1 - expected) / n) + 1e-4
+    assert ((observed["len"] / n - expected).abs() <= tolerance).all()
+
+
+# ---------------------------------------------------------------------------------------------
+# Contracts, integrity and sizes
+# ---------------------------------------------------------------------------------------------
+def test_every_table_has_a_contract_matching_its_schema() -> None:
+    validator = load_script("utils/validate.py")
+    entity = {"stores": "store", "customers": "customer", "products": "product", "inventory": "inventory",
+              "transactions": "transaction", "line_items": "line_item"}
+    for table, schema in retail.SCHEMAS.items():
+        contract = json.loads((SCHEMAS / f"retail_{entity[table]}.json").read_text())
+        assert contract["table"] == table
+        assert [column["name"] for column in contract["columns"]] == list(schema)
+        for column in contract["columns"]:
+            assert validator.polars_type(column["type"]) == schema[column["name"]], (table, column["name"])
+        assert contract["primary_key"] == PRIMARY_KEYS[table]
+
+
+@pytest.mark.parametrize("rows", [1, 10, 1000])
+def test_small_runs_are_validator_clean(tmp_path: Path, rows: int) -> None:
+    summary = generate(tmp_path, "--rows", str(rows))
+    result = validate(tmp_path)
+    assert result.ok, str(result)
+    frames = read_all(tmp_path)
+    assert integrity_problems(frames) == []
+    counts = {table: frame.height for table, frame in frames.items()}
+    assert counts == {table: summary["tables"][table]["rows"] for table in TABLES}
+    assert counts["customers"] == rows
+    assert counts["products"] == max(10, rows // 10)
+    assert counts["stores"] == 5
+    assert counts["inventory"] == counts["products"] * counts["stores"]
+    assert counts["transactions"] == 10 * rows
+    assert counts["line_items"] == frames["transactions"]["line_count"].sum()
+    manifest = json.loads((tmp_path / "_manifest.json").read_text())
+    assert manifest["industry"] == "retail" and manifest["seed"] == 42
+    assert {table: entry["rows"] for table, entry in manifest["tables"].items()} == counts
+    assert set(manifest["versions"]) >= {"polars", "numpy", "mimesis"}
+
+
+def test_overrides_set_each_table_size(tmp_path: Path) -> None:
+    generate(tmp_path, "--rows", "30", "--products", "7", "--stores", "3", "--transactions", "55",
+             "--lines-per-transaction", "1")
+    frames = read_all(tmp_path)
+    counts = {table: frame.height for table, frame in frames.items()}
+    assert counts == {"stores": 3, "customers": 30, "products": 7, "inventory": 21, "transactions": 55, "line_items": 55}
+    assert integrity_problems(frames) == []
+
+
+def test_default_ratios_at_scale_without_writing() -> None:
+    plan = retail.make_plan(42, 1_000_000, None, None, None, 3.0)
+    assert plan.rows["products"] == 100_000
+    assert plan.rows["stores"] == 10
+    assert plan.rows["inventory"] == 1_000_000
+    assert plan.rows["transactions"] == 10_000_000
+    # 1 + Poisson(2) per transaction: mean 3, standard error 0.00045 at 10M.
+    assert abs(plan.rows["line_items"] / plan.rows["transactions"] - 3.0) < 0.002
+    assert retail.make_plan(42, 100_000_000, None, None, 1, 3.0).rows["stores"] == 50
+
+
+def test_chunks_join_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small chunks exercise the chunk boundaries: ids run on, totals still add up."""
+    original = retail.chunk_bounds
+    monkeypatch.setattr(retail, "chunk_bounds", lambda rows, chunk_rows=997: original(rows, min(chunk_rows, 997)))
+    generate(tmp_path, "--rows", "1500", "--stores", "700")
+    frames = read_all(tmp_path)
+    assert integrity_problems(frames) == []
+    lines, transactions = frames["line_items"], frames["transactions"]
+    assert lines["line_item_id"].to_list() == list(range(1, lines.height + 1))
+    assert transactions["txn_id"].to_list() == list(range(1, transactions.height + 1))
+    assert lines["txn_id"].is_sorted()
+    totals = lines.group_by("txn_id").agg(pl.col("line_total").sum().alias("total"), pl.len().alias("lines"))
+    checked = transactions.join(totals, on="txn_id")
+    assert checked.height == transactions.height
+    assert (checked["amount"] == checked["total"]).all()
+    assert (checked["line_count"] == checked["lines"]).all()
+    assert validate(tmp_path).ok
+
+
+# ---------------------------------------------------------------------------------------------
+# Formats read back
+# ---------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def parquet_reference(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pl.DataFrame]:
+    directory = tmp_path_factory.mktemp("retail-parquet")
+    generate(directory, "--rows", "60")
+    return read_all(directory)
+
+
+def test_delta_reads_back_identical(tmp_path: Path, parquet_reference: dict[str, pl.DataFrame]) -> None:
+    from deltalake import DeltaTable
+
+    generate(tmp_path, "--rows", "60", "--format", "delta")
+    assert validate(tmp_path).ok
+    for table in TABLES:
+        assert DeltaTable(str(tmp_path / table)).version() == 0
+        frame = pl.read_delta(str(tmp_path / table))
+        assert_frame_equal(frame, parquet_reference[table])
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_text_formats_read_back(tmp_path: Path, fmt: str, parquet_reference: dict[str, pl.DataFrame]) -> None:
+    generate(tmp_path, "--rows", "60", "--format", fmt)
+    result = validate(tmp_path)
+    assert result.ok, str(result)
+    for table in TABLES:
+        path = tmp_path / f"{table}.{fmt}"
+        schema = retail.SCHEMAS[table]
+        # Read every column as text, then parse it back to the contract's type.
+        text_schema = {column: pl.String for column in schema}
+        reader = pl.read_csv if fmt == "csv" else pl.read_ndjson
+        frame = reader(path, schema=text_schema)
+        parsed = frame.select(parse_text(column, dtype) for column, dtype in schema.items())
+        assert_frame_equal(parsed, parquet_reference[table], check_dtypes=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reproducibility
+# ---------------------------------------------------------------------------------------------
+def test_same_seed_same_data_different_seed_different_data(tmp_path: Path) -> None:
+    generate(tmp_path / "a", "--rows", "300", "--seed", "7")
+    generate(tmp_path / "b", "--rows", "300", "--seed", "7")
+    generate(tmp_path / "c", "--rows", "300", "--seed", "8")
+    first, again, other = read_all(tmp_path / "a"), read_all(tmp_path / "b"), read_all(tmp_path / "c")
+    for table in TABLES:
+        assert_frame_equal(first[table], again[table])
+    for table, column in [("customers", "email"), ("customers", "lifetime_value"), ("products", "price"),
+                          ("transactions", "timestamp"), ("transactions", "customer_id"), ("line_items", "product_id"),
+                          ("inventory", "quantity"), ("stores", "city")]:
+        assert first[table][column].to_list() != other[table][column].to_list(), (table, column)
+
+
+def test_a_table_does_not_depend_on_other_tables_sizes(tmp_path: Path) -> None:
+    generate(tmp_path / "a", "--rows", "200")
+    generate(tmp_path / "b", "--rows", "200", "--transactions", "77", "--products", "33", "--stores", "2")
+    assert_frame_equal(pl.read_parquet(tmp_path / "a" / "customers.parquet"),
+                       pl.read_parquet(tmp_path / "b" / "customers.parquet"))
+    products_a = pl.read_parquet(tmp_path / "a" / "products.parquet")
+    assert_frame_equal(products_a, pl.read_parquet(tmp_path / "b" / "products.parquet").head(products_a.height))
+
+
+# ---------------------------------------------------------------------------------------------
+# Realism, measured on one larger run (20,000 customers and products, 200,000 transactions)
+# ---------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def realism(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pl.DataFrame]:
+    directory = tmp_path_factory.mktemp("retail-realism")
+    generate(directory, "--rows", "20000", "--products", "20000")
+    return read_all(directory)
+
+
+def test_loyalty_tiers_are_50_30_15_5(realism) -> None:
+    shares = realism["customers"]["loyalty_tier"].value_counts(normalize=True)
+    observed = dict(shares.iter_rows())
+    for tier, weight in {"Bronze": 0.50, "Silver": 0.30, "Gold": 0.15, "Platinum": 0.05}.items():
+        assert abs(observed[tier] - weight) < 0.011, (tier, observed[tier])  # 3 SE at n=20,000: <= 0.0106
+
+
+def test_lifetime_value_is_gamma_2_250(realism) -> None:
+    values = realism["customers"]["lifetime_value"].cast(pl.Float64)
+    mean, variance = values.mean(), values.var()
+    assert abs(mean - 500) < 8  # 3 SE: 3 * 353.6 / sqrt(20,000) = 7.5
+    assert abs(mean**2 / variance - 2.0) < 0.12  # method-of-moments shape; SE ~0.03 at this n
+    assert values.min() >= 0
+
+
+def test_contact_details_are_safe_and_unique(realism) -> None:
+    customers = realism["customers"]
+    assert customers["email"].is_unique().all()
+    assert customers["email"].str.contains(r"^[a-z0-9._-]+@example\.(com|net|org)$").all()
+    phones = customers["phone"].drop_nulls()
+    assert phones.str.contains(r"^\([2-9][0-9]{2}\) 555-01[0-9]{2}$").all()
+    assert not phones.str.contains(r"^\([2-9]11\)").any()
+    assert abs(customers["phone"].null_count() / customers.height - 0.05) < 0.0046  # 3 SE
+    assert (customers["name"] == customers["first_name"] + " " + customers["last_name"]).all()
+    assert customers["street_address"].str.contains(r"^[0-9]+ \S").all()
+
+
+@pytest.mark.parametrize("table", ["customers", "stores"])
+def test_city_state_postal_code_and_region_agree(realism, table: str) -> None:
+    places = us_places_module.us_places()
+    joined = realism[table].join(places, on=["city", "state"], how="left")
+    assert joined["zip_low"].null_count() == 0  # every (city, state) is a real pair from the table
+    postal = joined["postal_code"].cast(pl.Int64)
+    assert ((postal >= joined["zip_low"]) & (postal <= joined["zip_high"])).all()
+    assert (joined["postal_code"].str.slice(0, 3) == joined["zip_prefix"]).all()
+    assert (joined["region"] == joined["region_right"]).all()
+
+
+def test_big_cities_hold_more_customers(realism) -> None:
+    places = us_places_module.us_places()
+    share = realism["customers"].filter(pl.col("city") == "Houston").height / realism["customers"].height
+    expected = places.filter(pl.col("city") == "Houston")["weight"][0] / places["weight"].sum()
+    assert abs(share - expected) < 3 * math.sqrt(expected * (1 - expected) / 20_000)
+
+
+def test_signup_dates_cover_the_window(realism) -> None:
+    signup = realism["customers"]["signup_date"]
+    assert signup.min() >= date(2020, 1, 1) and signup.max() <= date(2024, 12, 31)
+    in_2024 = (signup >= date(2024, 1, 1)).mean()
+    assert abs(in_2024 - 366 / 1827) < 0.009  # uniform over 1,827 days; 3 SE = 0.0085
+
+
+def test_product_categories_and_lognormal_prices(realism) -> None:
+    products = realism["products"]
+    observed = dict(products["category"].value_counts(normalize=True).iter_rows())
+    for category, (_, share, median, sigma, _) in retail.CATALOG.items():
+        expected = share / 100
+        assert abs(observed[category] - expected) < 3 * math.sqrt(expected * (1 - expected) / products.height) + 0.001
+        prices = products.filter(pl.col("category") == category)["price"].cast(pl.Float64)
+        # Charm pricing rounds each price up to the next x.99: the median moves up by < $1.
+        assert median * 0.93 < prices.median() < median * 1.07 + 1.0, (category, prices.median())
+        # Spread of log price; rounding to whole dollars narrows it for cheap categories.
+        assert abs(prices.log().std() - sigma) < 0.06, (category, prices.log().std())
+    assert products["price"].cast(pl.String).str.ends_with(".99").all()
+    cost_share = (products["cost"].cast(pl.Float64) / products["price"].cast(pl.Float64))
+    assert cost_share.min() > 0.34 and cost_share.max() < 0.71
+    assert products["launch_date"].max() < date(2024, 1, 1)
+    assert products["sku"].is_unique().all()
+    subcategories = {category: set(subs) for category, (_, _, _, _, subs) in retail.CATALOG.items()}
+    pairs = products.select("category", "subcategory").unique().iter_rows()
+    assert all(subcategory in subcategories[category] for category, subcategory in pairs)
+
+
+def test_transaction_amount_is_the_sum_of_its_lines(realism) -> None:
+    lines = realism["line_items"]
+    totals = lines.group_by("txn_id").agg(
+        pl.col("line_total").sum().alias("total"), pl.len().alias("lines"), pl.col("quantity").sum().alias("units")
+    )
+    checked = realism["transactions"].join(totals, on="txn_id", how="left")
+    assert checked["total"].null_count() == 0
+    assert (checked["amount"] == checked["total"]).all()  # decimal equality: exact to the cent
+    assert (checked["line_count"] == checked["lines"]).all()
+    assert (checked["item_count"] == checked["units"]).all()
+
+
+def test_line_totals_unit_prices_and_first_product(realism) -> None:
+    lines = realism["line_items"]
+    priced = lines.join(realism["products"].select("product_id", "price"), on="product_id")
+    assert (priced["unit_price"] == priced["price"]).all()
+    sample = lines.sample(50_000, seed=1)
+    cent = Decimal("0.01")
+    expected = [
+        (quantity * unit_price * (1 - discount)).quantize(cent, rounding=ROUND_HALF_UP)
+        for quantity, unit_price, discount in sample.select("quantity", "unit_price", "discount").iter_rows()
+    ]
+    assert sample["line_total"].to_list() == expected
+    first = lines.filter(pl.col("line_number") == 1).select("txn_id", pl.col("product_id").alias("first_product"))
+    checked = realism["transactions"].join(first, on="txn_id")
+    assert checked.height == realism["transactions"].height
+    assert (checked["product_id"] == checked["first_product"]).all()
+
+
+def test_discounts_are_mostly_zero_then_beta_2_8(realism) -> None:
+    discount = realism["line_items"]["discount"].cast(pl.Float64)
+    n = discount.len()
+    assert abs((discount == 0).mean() - 0.70) < 3 * math.sqrt(0.21 / n) + 0.001
+    discounted = discount.filter(discount > 0)
+    assert abs(discounted.mean() - 0.20) < 0.003  # Beta(2, 8) mean; 3 SE = 0.0021
+    assert abs(discounted.std() - math.sqrt(2 * 8 / (10**2 * 11))) < 0.003  # Beta sd 0.1206
+    assert discount.max() <= 0.90
+
+
+def test_basket_sizes_and_quantities(realism) -> None:
+    line_count = realism["transactions"]["line_count"]
+    assert abs(line_count.mean() - 3.0) < 0.01  # 1 + Poisson(2): 3 SE = 0.0095
+    assert abs((line_count == 1).mean() - math.exp(-2)) < 0.003
+    quantity = realism["line_items"]["quantity"]
+    assert abs((quantity == 1).mean() - 0.65) < 0.002  # Geometric(0.65): 3 SE = 0.0018
+    assert quantity.min() >= 1 and quantity.max() <= 12
+
+
+def test_some_customers_buy_far_more_than_others(realism) -> None:
+    per_customer = (
+        realism["customers"].select("customer_id")
+        .join(realism["transactions"].group_by("customer_id").len(), on="customer_id", how="left")
+        .fill_null(0)["len"].sort(descending=True).to_numpy()
+    )
+    top_decile = per_customer[: len(per_customer) // 10].sum() / per_customer.sum()
+    # Lognormal(0, 1.2) propensity: the top 10% of weights hold 1 - Phi(1.2816 - 1.2) = 0.467.
+    # Poisson noise on ~10 purchases each and late signups add a little concentration: +-0.04.
+    expected = 1 - phi(1.2816 - retail.ACTIVITY_SIGMA)
+    assert abs(top_decile - expected) < 0.04, top_decile
+    assert (per_customer == 0).mean() > 0.05  # a tail of customers who bought nothing in 2024
+
+
+def test_popular_products_sell_more(realism) -> None:
+    per_product = (
+        realism["products"].select("product_id")
+        .join(realism["line_items"].group_by("product_id").len(), on="product_id", how="left")
+        .fill_null(0)["len"].sort(descending=True).to_numpy()
+    )
+    top_decile = per_product[: len(per_product) // 10].sum() / per_product.sum()
+    expected = 1 - phi(1.2816 - retail.POPULARITY_SIGMA)  # 0.389
+    assert abs(top_decile - expected) < 0.02, top_decile
+
+
+def test_no_transaction_before_signup_and_all_in_2024(realism) -> None:
+    joined = realism["transactions"].join(realism["customers"].select("customer_id", "signup_date"), on="customer_id")
+    assert joined.height == realism["transactions"].height
+    assert (joined["timestamp"].dt.date() >= joined["signup_date"]).all()
+    timestamps = realism["transactions"]["timestamp"]
+    assert timestamps.dtype == pl.Datetime("us", "UTC")
+    assert timestamps.min() >= datetime(2024, 1, 1, tzinfo=timezone.utc)
+    assert timestamps.max() < datetime(2025, 1, 1, tzinfo=timezone.utc)
+    assert (timestamps.dt.microsecond() == 0).all()
+    # Late signups still shop: customers who joined in December 2024 have purchases there.
+    late = joined.filter(pl.col("signup_date") >= date(2024, 12, 1))
+    assert late.height > 0 and (late["timestamp"].dt.month() == 12).all()
+
+
+def test_purchase_hours_follow_the_shopping_day(realism) -> None:
+    hours = realism["transactions"]["timestamp"].dt.hour().value_counts(normalize=True)
+    observed = dict(hours.iter_rows())
+    weights = np.array(retail.LOCAL_HOUR_WEIGHTS, dtype=float)
+    for utc_hour in range(24):
+        expected = weights[(utc_hour + retail.UTC_OFFSET_HOURS) % 24] / weights.sum()
+        assert abs(observed.get(utc_hour, 0) - expected) < 3 * math.sqrt(expected / 200_000) + 0.0005
+
+
+def test_channels_and_payment_methods(realism) -> None:
+    transactions = realism["transactions"]
+    observed = dict(transactions["channel"].value_counts(normalize=True).iter_rows())
+    for channel, weight in retail.CHANNELS.items():
+        assert abs(observed[channel] - weight / 100) < 0.004, channel  # 3 SE at n=200,000: 0.0033
+    for channels, mix in [(["In-Store"], retail.IN_STORE_PAYMENTS), (["Online", "Mobile App"], retail.REMOTE_PAYMENTS)]:
+        subset = transactions.filter(pl.col("channel").is_in(channels))
+        shares = dict(subset["payment_method"].value_counts(normalize=True).iter_rows())
+        assert set(shares) == set(mix)  # no cash online
+        for method, weight in mix.items():
+            assert abs(shares[method] - weight / 100) < 0.007, (channels, method)
+
+
+def test_inventory_snapshot(realism) -> None:
+    inventory = realism["inventory"]
+    assert inventory.height == realism["products"].height * realism["stores"].height
+    quantity = inventory["quantity"]
+    assert abs((quantity == 0).mean() - 0.04) < 0.002  # 3 SE at n=100,000: 0.0019
+    assert abs(quantity.filter(quantity > 0).mean() - 51.0) < 0.6  # 1 + Gamma(2, 25); 3 SE = 0.34
+    assert inventory["reorder_point"].min() >= 5 and inventory["reorder_point"].max() <= 25
+    updated = inventory["last_updated"]
+    assert updated.min() >= datetime(2024, 12, 1, tzinfo=timezone.utc)
+    assert updated.max() < datetime(2025, 1, 1, tzinfo=timezone.utc)
+
+
+def test_store_formats_and_opening_dates(tmp_path: Path) -> None:
+    generate(tmp_path, "--rows", "10", "--products", "1", "--stores", "20000", "--transactions", "1")
+    stores = pl.read_parquet(tmp_path / "stores.parquet")
+    observed = dict(stores["format"].value_counts(normalize=True).iter_rows())
+    for store_format, weight in retail.STORE_FORMATS.items():
+        p = weight / 100
+        assert abs(observed[store_format] - p) < 3 * math.sqrt(p * (1 - p) / 20_000) + 0.001
+    assert stores["opened_date"].max() < date(2024, 1, 1)
+    assert stores["name"].is_unique().all()
+
+
+# ---------------------------------------------------------------------------------------------
+# Locales, notebooks, paths, dry run
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("locale", ["de", "ja"])
+def test_other_locales_run_with_us_places(tmp_path: Path, locale: str) -> None:
+    generate(tmp_path, "--rows", "300", "--locale", locale)
+    result = validate(tmp_path)
+    assert result.ok, str(result)
+    customers = pl.read_parquet(tmp_path / "customers.parquet")
+    english = retail.build_pools("en", 42)
+    assert not customers["last_name"].is_in(english.last_names.implode()).all()
+    if locale == "ja":
+        assert customers["last_name"].str.contains(r"[\u3040-\u30ff\u4e00-\u9fff]").all()
+        assert customers["email"].str.starts_with("customer.").all()  # no Latin letters to use
+    else:
+        assert customers["street_address"].str.contains(r"(straße|weg|allee|ring|platz|gasse)", literal=False).mean() > 0.3
+    # The decision documented in us_places.py: places stay the linked US table in every locale.
+    joined = customers.join(us_places_module.us_places(), on=["city", "state"], how="left")
+    assert joined["zip_low"].null_count() == 0
+
+
+def test_notebook_kernel_argv_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+    monkeypatch.setattr(sys, "argv", ["ipykernel_launcher.py", "-f", "/root/.local/share/jupyter/runtime/kernel-1.json"])
+    summary = retail.main()
+    assert summary["tables"]["customers"]["rows"] == retail.DEFAULT_ROWS
+    assert (tmp_path / "output" / "retail" / "customers.parquet").exists()
+
+
+def test_volumes_style_output_path_is_created(tmp_path: Path) -> None:
+    target = tmp_path / "Volumes" / "main" / "demo" / "landing" / "retail"
+    generate(target, "--rows", "5")
+    assert (target / "_manifest.json").exists()
+
+
+def test_dry_run_plans_without_writing(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    target = tmp_path / "never"
+    report = generate(target, "--rows", "250", "--dry-run")
+    captured = capsys.readouterr()
+    assert not target.exists()
+    assert json.loads(captured.out) == report
+    assert "nothing written" in captured.err
+    generate(tmp_path / "real", "--rows", "250")
+    real = json.loads((tmp_path / "real" / "_manifest.json").read_text())["tables"]
+    assert {table: entry["rows"] for table, entry in report["tables"].items()} == {t: e["rows"] for t, e in real.items()}
+    assert report["estimated_bytes"] > 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Bad input: clear message, non-zero exit, no traceback, nothing written
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["--rows", "0"], "must be at least 1"),
+        (["--rows", "-5"], "must be at least 1"),
+        (["--rows", "abc"], "expected a whole number"),
+        (["--seed", "abc"], "expected a whole number"),
+        (["--seed", "-1"], "must be 0 or more"),
+        (["--products", "0"], "must be at least 1"),
+        (["--lines-per-transaction", "0.5"], "between 1 and 100"),
+        (["--format", "xml"], "invalid choice: 'xml'"),
+        (["--locale", "xx"], "invalid choice: 'xx'"),
+    ],
+)
+def test_bad_arguments_are_rejected(tmp_path: Path, capsys: pytest.CaptureFixture, arguments: list[str], message: str) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        generate(tmp_path / "out", *arguments)
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_output_that_is_a_file_or_unwritable(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    a_file = tmp_path / "taken"
+    a_file.write_text("not a folder")
+    with pytest.raises(SystemExit) as stopped:
+        generate(a_file, "--rows", "5")
+    assert stopped.value.code == 2
+    assert "is a file, not a folder" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stopped:
+        generate(a_file / "below", "--rows", "5")
+    assert stopped.value.code == 2
+    assert "cannot be written" in capsys.readouterr().err
+    assert a_file.read_text() == "not a folder"
+
+
+@pytest.mark.parametrize("arguments", [["--rows", "abc"], ["--locale", "xx"], ["--output", "{file}"]])
+def test_bad_input_from_the_command_line_has_no_traceback(tmp_path: Path, arguments: list[str]) -> None:
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("x")
+    arguments = [argument.format(file=a_file) for argument in arguments]
+    run = subprocess.run([PYTHON, str(SCRIPT), "--output", str(tmp_path / "out"), *arguments],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2
+    assert "usage: retail.py" in run.stderr and "error:" in run.stderr
+    assert "Traceback" not in run.stderr and run.stdout == ""
+
+
+def test_help_documents_the_ratios() -> None:
+    run = subprocess.run([PYTHON, str(SCRIPT), "--help"], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0
+    text = " ".join(run.stdout.split())
+    for phrase in ["products = rows/10", "transactions = 10 x rows", "inventory = products x stores",
+                   "about 3 per transaction", "--dry-run", "--locale"]:
+        assert phrase in text, phrase
+
+
+def test_killed_write_leaves_the_previous_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    generate(tmp_path, "--rows", "50")
+    before = pl.read_parquet(tmp_path / "line_items.parquet")
+
+    def broken(*_arguments):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(retail, "make_line_items", broken)
+    with pytest.raises(KeyboardInterrupt):
+        generate(tmp_path, "--rows", "50", "--seed", "9")
+    assert_frame_equal(pl.read_parquet(tmp_path / "line_items.parquet"), before)
+    # Not asserted: that no ".line_items.parquet.tmp-<pid>" is left. Polars' sink thread can
+    # still create it after write_table has removed it (seen about 1 run in 5), a race in the
+    # shared write_table, reported to its owner.
+
+
+# ---------------------------------------------------------------------------------------------
+# The PEP 723 header: uv resolves the script's own dependencies
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.skipif(shutil.which("uv") is None, reason="uv is not installed")
+def test_runs_through_uv_with_its_own_header(tmp_path: Path) -> None:
+    run = subprocess.run(["uv", "run", "--no-project", "scripts/generators/polars/retail.py", "--rows", "10",
+                          "--output", str(tmp_path)], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    summary = json.loads(run.stdout)
+    assert summary["tables"]["customers"]["rows"] == 10
+    assert validate(tmp_path).ok
+
+
+# ---------------------------------------------------------------------------------------------
+# Slow: 10 million transactions (~30 million line items) in 1M-row chunks, memory bounded
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_ten_million_transactions_stream_in_bounded_memory(tmp_path: Path) -> None:
+    run = subprocess.run([PYTHON, str(SCRIPT), "--rows", "1000000", "--output", str(tmp_path)],
+                         capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stderr[-2000:]
+    peak_bytes = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    assert peak_bytes < 2 * 2**30, f"peak RSS {peak_bytes / 2**30:.2f} GiB"
+    transactions = pl.scan_parquet(tmp_path / "transactions.parquet")
+    lines = pl.scan_parquet(tmp_path / "line_items.parquet")
+    counts = transactions.select(pl.len(), pl.col("txn_id").n_unique().alias("unique"), pl.col("txn_id").max()).collect()
+    assert counts.row(0) == (10_000_000, 10_000_000, 10_000_000)
+    line_counts = lines.select(pl.len(), pl.col("line_item_id").n_unique(), pl.col("line_item_id").max()).collect().row(0)
+    assert line_counts[0] == line_counts[1] == line_counts[2]
+    mismatched = (
+        lines.group_by("txn_id").agg(pl.col("line_total").sum().alias("total"))
+        .join(transactions.select("txn_id", "amount"), on="txn_id", how="full")
+        .filter(pl.col("total").is_null() | pl.col("amount").is_null() | (pl.col("total") != pl.col("amount")))
+        .select(pl.len()).collect().item()
+    )
+    assert mismatched == 0
+    result = validate(tmp_path)
+    assert result.ok, str(result)

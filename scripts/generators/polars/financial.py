@@ -508,27 +508,31 @@ def distinct_sorted(draw: Callable[[], str], draws: int = POOL_DRAWS) -> list[st
     return sorted({draw() for _ in range(draws)})
 
 
-def email_slug(text: str, romanization: dict[int, str]) -> str:
-    """Lower-case ASCII letters of a name for an email local part ("José" -> "jose").
-
-    Cyrillic locales are romanized with Mimesis' own table; scripts with no Latin reading
-    (Japanese, Chinese, Arabic...) fall back to "client", so every address stays valid.
-    """
-    folded = unicodedata.normalize("NFKD", text.translate(romanization)).encode("ascii", "ignore").decode()
-    return "".join(ch for ch in folded.lower() if ch.isalnum()) or "client"
+def ascii_fold(text: str) -> str:
+    """Accents dropped ("José" -> "Jose"); scripts with no Latin reading fold to ""."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
 
 
-def synthetic_bic(bank: str, taken: set[str]) -> str:
-    """A BIC-shaped code for a bank: 4 letters from its name, US, a location whose second
-    character is 0 (ISO 9362 marks those as test BICs, so no real institution owns it)."""
-    letters = "".join(ch for ch in email_slug(bank, {}).upper() if ch.isalpha())
-    initials = "".join(word[0] for word in bank.upper().split() if word[:1].isalpha())
-    code = (initials + letters + "XXXX")[:4] if len(initials) >= 2 else (letters + "XXXX")[:4]
-    for location in BIC_LOCATION_CHARACTERS:
-        bic = f"{code}US{location}0"
-        if bic not in taken:
-            taken.add(bic)
-            return bic
+def email_slug(text: str) -> str:
+    """Lower-case ASCII letters of a (romanized) name for an email local part; "client" when
+    none are left (Japanese, Chinese, Arabic... names), so every address stays valid."""
+    return "".join(ch for ch in ascii_fold(text).lower() if ch.isalnum()) or "client"
+
+
+def synthetic_bic(bank: str, index: int, taken: set[str]) -> str:
+    """A BIC-shaped code for a bank: the first 4 letters of its name (from its pool index when the
+    name has too few Latin letters), US, and a location whose second character is 0, which ISO 9362
+    reserves for test BICs, so no real institution owns it. Banks sharing 4 letters differ in the
+    first location character."""
+    letters = "".join(ch for ch in ascii_fold(bank).upper() if "A" <= ch <= "Z")
+    from_name = letters[:4] if len(letters) >= 4 else ""
+    from_index = "".join(chr(ord("A") + index // 26**place % 26) for place in (3, 2, 1, 0))
+    for code in filter(None, (from_name, from_index)):
+        for location in BIC_LOCATION_CHARACTERS:
+            bic = f"{code}US{location}0"
+            if bic not in taken:
+                taken.add(bic)
+                return bic
     raise ValueError(f"no free test BIC for {bank!r}")
 
 
@@ -540,8 +544,7 @@ class Pools:
     last_names: pl.Series
     first_name_slugs: pl.Series  # same order as first_names, ASCII for emails
     last_name_slugs: pl.Series
-    street_names: pl.Series
-    street_suffixes: pl.Series
+    street_addresses: pl.Series  # the locale's own address format ("123 Main Street", "Hauptstraße 12")
     companies: pl.Series  # employers, merchants, dividend payers
     banks: pl.Series  # counterparty banks of wire transfers
     bank_bics: pl.Series  # same order as banks
@@ -550,13 +553,14 @@ class Pools:
 
 def build_pools(locale: str, seed: int) -> Pools:
     from mimesis import Address, Finance, Person
-    from mimesis.datasets import ROMANIZATION_DICT
+    from mimesis.keys import romanize
     from mimesis.locales import Locale
 
     person = Person(Locale(locale), seed=seed)
     address = Address(Locale(locale), seed=seed)
     finance = Finance(Locale(locale), seed=seed)
-    romanization = str.maketrans(ROMANIZATION_DICT.get(locale, {}))
+    # Cyrillic names are romanized with Mimesis' own tables before they go into emails and BICs.
+    latin = romanize(Locale(locale)) if locale in ("ru", "uk", "kk") else str
     first_names = distinct_sorted(person.first_name)
     last_names = distinct_sorted(person.last_name)
     banks = distinct_sorted(finance.bank, 1_000)
@@ -564,13 +568,12 @@ def build_pools(locale: str, seed: int) -> Pools:
     return Pools(
         first_names=pl.Series(first_names),
         last_names=pl.Series(last_names),
-        first_name_slugs=pl.Series([email_slug(name, romanization) for name in first_names]),
-        last_name_slugs=pl.Series([email_slug(name, romanization) for name in last_names]),
-        street_names=pl.Series(distinct_sorted(address.street_name)),
-        street_suffixes=pl.Series(distinct_sorted(address.street_suffix, 1_000)),
+        first_name_slugs=pl.Series([email_slug(latin(name)) for name in first_names]),
+        last_name_slugs=pl.Series([email_slug(latin(name)) for name in last_names]),
+        street_addresses=pl.Series(distinct_sorted(address.address)),
         companies=pl.Series(distinct_sorted(finance.company)),
         banks=pl.Series(banks),
-        bank_bics=pl.Series([synthetic_bic(bank, taken) for bank in banks]),
+        bank_bics=pl.Series([synthetic_bic(latin(bank), index, taken) for index, bank in enumerate(banks)]),
         places=us_places(),
     )
 
@@ -767,8 +770,7 @@ def make_customers(start: int, n: int, seed: int, customers: CustomerBook, pools
     area = np.where(area % 100 == 11, area - 1, area)
     line = rng.integers(0, 100, n)
     house = rng.integers(1, 10_000, n)
-    street = rng.integers(0, pools.street_names.len(), n)
-    suffix = rng.integers(0, pools.street_suffixes.len(), n)
+    street = rng.integers(0, pools.street_addresses.len(), n)
     place = draw_us_places(pools.places, rng, n)
     since = customers.since_day[start : start + n].astype(np.int64)
     youngest = np.full(n, ADULT_DAYS)
@@ -791,8 +793,7 @@ def make_customers(start: int, n: int, seed: int, customers: CustomerBook, pools
             "area": area,
             "line": line,
             "house": house,
-            "street": pools.street_names[street],
-            "suffix": pools.street_suffixes[suffix],
+            "street": pools.street_addresses[street],
             "date_of_birth": dates(since - age_days),
             "customer_since": dates(since),
             "segment": labels(SEGMENTS, customers.segment[start : start + n]),
@@ -808,7 +809,8 @@ def make_customers(start: int, n: int, seed: int, customers: CustomerBook, pools
         # The row number makes the address unique; names contain no digits, so no two collide.
         email=pl.concat_str("first_slug", pl.lit("."), "last_slug", pl.col("row").cast(pl.String), pl.lit("@"), "domain"),
         phone=pl.format("({}) 555-01{}", "area", pl.col("line").cast(pl.String).str.zfill(2)),
-        street_address=pl.concat_str(pl.col("house").cast(pl.String), pl.lit(" "), "street", pl.lit(" "), "suffix"),
+        # The locale's address format with a fresh house number in place of the pool's first one.
+        street_address=pl.col("street").str.replace(r"\d+", pl.col("house").cast(pl.String)),
         city="city",
         state="state",
         postal_code="postal_code",

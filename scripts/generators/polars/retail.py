@@ -31,7 +31,7 @@ What makes it convincing, each property measured by tests/test_polars_retail.py:
 - products: category mix and per-category lognormal prices ending in .99, cost 35-70% of price,
   brand, subcategory, SKU, launch dates 2015..2023 (before any sale).
 - transactions (2024-01-01..2024-12-31 UTC): heavy-tailed customer activity (lognormal weights,
-  so the busiest 10% of customers make about 45% of the purchases), never before the customer's
+  so the busiest 10% of customers make nearly half of the purchases), never before the customer's
   signup date, channel and payment method (no cash online), store. ``amount`` is exactly the sum
   of the transaction's ``line_items.line_total``; ``product_id`` is the product of its first
   line item (line_number 1), the spec's single-product view of a basket.
@@ -447,6 +447,7 @@ SCHEMAS = {
     "line_items": LINE_ITEMS_SCHEMA,
 }
 FIRST_ID = {"stores": 1, "customers": 1_000_000, "products": 1, "transactions": 1, "line_items": 1}
+
 
 def day_number(day: date) -> int:
     """Days since 1970-01-01, the physical value of a Polars Date."""

@@ -18,10 +18,12 @@ test_inlined_copies.py keeps the copies identical to this file):
   (``TX|Houston,77002-99,2314`` = Houston, TX, standard ZIP codes 77002..77099, ~2.3 million
   people). The ZIP range is the city's most common 3-digit prefix, so every ZIP drawn from it
   starts with a prefix the US Postal Service really assigns to that city (not every number in
-  the range is an issued ZIP). Populations are rounded city estimates (New York counts
-  Manhattan, Queens and Staten Island; Brooklyn and the Bronx are separate postal cities).
-  Selected from GeoNames city populations (CC BY 4.0) and the USPS ZIP list shipped by the
-  ``zipcodes`` package; only these rounded facts are bundled.
+  the range is an issued ZIP). Populations are rounded city estimates; New York means the
+  postal city (Manhattan): Brooklyn, the Bronx, Staten Island and Queens' postal cities
+  (Jamaica, Astoria ...) are separate entries, as they are in addresses. Selected from GeoNames
+  city populations (CC BY 4.0; two GeoNames entries with implausible populations, South Boston
+  MA and Universal City CA, left out) and the USPS ZIP list shipped by the ``zipcodes``
+  package; only these rounded facts are bundled.
 - ``us_places()``: the table as a Polars DataFrame (city, state, zip_prefix, zip_low, zip_high,
   region, weight).
 - ``draw_us_places(places, rng, n)``: ``n`` places drawn in proportion to population (so big
@@ -76,8 +78,8 @@ CA|Victorville,92392-95,122;Vallejo,94589-92,122;Chico,95926-73,121;Berkeley,947
 CA|El Monte,91731-32,117;Carlsbad,92008-11,115;Downey,90240-42,114;Costa Mesa,92626-27,113
 CA|Fairfield,94533-34,113;Inglewood,90301-11,112;Antioch,94509-31,111;Temecula,92590-92,110
 CA|Murrieta,92562-63,110;Richmond,94801-50,110;West Covina,91790-92,108;Norwalk,90650-50,107
-CA|Daly City,94014-15,107;Burbank,91501-06,105;Santa Maria,93454-58,105
-CA|Universal City,91608-08,105;Clovis,93611-19,104;El Cajon,92019-21,104
+CA|Daly City,94014-15,107;Burbank,91501-06,105;Santa Maria,93454-58,105;Clovis,93611-19,104
+CA|El Cajon,92019-21,104;San Mateo,94401-04,104
 CO|Denver,80202-99,729;Colorado Springs,80902-51,457;Aurora,80010-45,359
 CO|Fort Collins,80521-28,171;Thornton,80241-41,133;Westminster,80030-31,116;Arvada,80002-07,115
 CO|Pueblo,81001-08,109;Greeley,80631-34,109;Boulder,80301-05,107
@@ -91,7 +93,7 @@ FL|Fort Lauderdale,33301-94,183;Cape Coral,33904-93,175;Pembroke Pines,33028-28,
 FL|Port Saint Lucie,34952-87,165;Hollywood,33019-29,150;Gainesville,32601-53,145
 FL|Coral Springs,33065-71,129;West Palm Beach,33401-17,121;Palm Bay,32905-09,120
 FL|Clearwater,33755-65,117;Miami Gardens,33056-56,113;Pompano Beach,33060-76,108
-FL|Lakeland,33801-15,104
+FL|Lakeland,33801-15,104;Brandon,33510-11,103
 GA|Atlanta,30303-69,511;Columbus,31901-09,207;Savannah,31401-21,148;Athens,30601-07,127
 HI|Honolulu,96813-50,351
 IA|Des Moines,50307-95,214;Cedar Rapids,52401-11,130
@@ -104,8 +106,8 @@ KS|Topeka,66603-83,126
 KY|Louisville,40202-99,624;Lexington,40502-17,320
 LA|New Orleans,70112-70,363;Baton Rouge,70801-36,227;Shreveport,71101-29,188
 LA|Metairie,70001-06,138;Lafayette,70501-08,121
-MA|Boston,02108-99,654;South Boston,02127-27,571;Worcester,01602-55,207;Springfield,01103-52,154
-MA|Lowell,01850-54,111;Cambridge,02138-42,110
+MA|Boston,02108-99,654;Worcester,01602-55,207;Springfield,01103-52,154;Lowell,01850-54,111
+MA|Cambridge,02138-42,110
 MD|Baltimore,21201-87,586
 ME|Portland,04101-09,67
 MI|Detroit,48201-43,646;Grand Rapids,49503-48,195;Warren,48088-93,134
@@ -124,7 +126,7 @@ NH|Manchester,03101-09,110
 NJ|Newark,07102-14,282;Jersey City,07302-11,264;Paterson,07501-24,148;Elizabeth,07201-08,129
 NM|Albuquerque,87101-23,565
 NV|Las Vegas,89101-99,642;Henderson,89002-74,286;Reno,89501-23,264;North Las Vegas,89030-87,235
-NY|New York,10001-90,4683;Brooklyn,11201-56,2736;Bronx,10451-75,1385;Staten Island,10301-14,469
+NY|Brooklyn,11201-56,2736;New York,10001-90,1488;Bronx,10451-75,1385;Staten Island,10301-14,469
 NY|Buffalo,14201-28,258;Jamaica,11430-36,217;Rochester,14604-26,210;Yonkers,10701-10,201
 NY|Astoria,11102-06,150;Syracuse,13202-24,144;Elmhurst,11373-73,113;Corona,11368-68,110
 OH|Columbus,43201-40,913;Cleveland,44102-44,365;Cincinnati,45202-55,311;Toledo,43601-23,266

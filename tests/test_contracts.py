@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from pathlib import Path
 
 import polars as pl
 import pytest
@@ -127,7 +126,7 @@ def test_foreign_keys_reference_a_parent_key_with_matching_types(name):
         is_key = referenced == parent["primary_key"] or sorted(referenced) == sorted(parent["primary_key"])
         is_unique = len(referenced) == 1 and parent_columns[referenced[0]].get("unique", False)
         assert is_key or is_unique, f"{name}: {fk['columns']} must reference {target}'s primary key {parent['primary_key']} or a unique column, not {referenced}"
-        for child, parent_column in zip(fk["columns"], referenced):
+        for child, parent_column in zip(fk["columns"], referenced, strict=True):
             assert columns[child]["type"] == parent_columns[parent_column]["type"], (
                 f"{name}: {contract['table']}.{child} is {columns[child]['type']} but {target}.{parent_column} is {parent_columns[parent_column]['type']}")
 

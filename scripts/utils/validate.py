@@ -75,7 +75,6 @@ import math
 import re
 import sys
 from dataclasses import asdict, dataclass, field
-from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
@@ -167,6 +166,10 @@ class ValidationResult:
 def _json_value(value):
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
+    if isinstance(value, dict):
+        return {key: _json_value(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_value(item) for item in value]
     return str(value)
 
 
@@ -571,7 +574,10 @@ class Injections:
         return float(rate) if isinstance(rate, (int, float)) else None
 
     def explain(self, check: str, table: str, column: str | None, count: int, rows: int) -> tuple[bool, str] | None:
-        """(explained?, text) when an injection covers this finding, else None."""
+        """(explained?, text) when an injection is configured for this finding, else None.
+
+        Explained: the note's text ("injected by …"). Not explained: what to add to the error.
+        """
         if check == "nullable":
             key, configured = "nulls", self._null_rate(table, column)
         elif check in ("pk", "unique"):
@@ -583,8 +589,10 @@ class Injections:
         found = count / rows
         # Sampling noise: four binomial standard deviations, at least half a percentage point.
         slack = max(0.005, 4 * math.sqrt(max(configured * (1 - configured), 1e-12) / rows))
-        text = f"injected by {INJECTION_FLAGS[key]} (configured {100 * configured:.3g}%, found {100 * found:.3g}%)"
-        return found <= configured + slack, text
+        shares = f"configured {100 * configured:.3g}%, found {100 * found:.3g}%"
+        if found <= configured + slack:
+            return True, f"injected by {INJECTION_FLAGS[key]} ({shares})"
+        return False, f"more than {INJECTION_FLAGS[key]} accounts for ({shares})"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -791,13 +799,13 @@ class TableCheck:
             if explained:
                 self.note(column, "nullable", count, [], f"{self.name}.{column}: {_many(count, 'null', 'nulls')} {text}")
                 return
-            message += f"; more than {text}"
+            message += f"; {text}"
         self.error(column, "nullable", count, [], message)
 
     def _report_duplicates(self, column: str, count: int) -> None:
         value = self.plans[column].value
         duplicated = self.opened.frame.select(value.alias(column)).drop_nulls().group_by(column).len().filter(pl.col("len") > 1)
-        examples = duplicated.head(EXAMPLES).collect()[column].to_list()
+        examples = duplicated.sort(column).head(EXAMPLES).collect()[column].to_list()
         message = f"{self.name}.{column}: {_many(count, 'extra row repeats', 'extra rows repeat')} a value of this unique column ({_examples(examples)}): make every value unique (e.g. build it from the row number)"
         self._report_keyed("unique", column, count, examples, message)
 
@@ -805,7 +813,7 @@ class TableCheck:
         key = self.contract["primary_key"]
         keys = [self.plans[column].value.alias(column) for column in key]
         duplicated = self.opened.frame.select(keys).group_by(key).len().filter(pl.col("len") > 1)
-        found = duplicated.head(EXAMPLES).collect().drop("len")
+        found = duplicated.sort(key).head(EXAMPLES).collect().drop("len")
         examples = found[key[0]].to_list() if len(key) == 1 else found.to_dicts()
         shown = ", ".join(key)
         message = (f"{self.name} primary key ({shown}): {_many(count, 'extra row repeats', 'extra rows repeat')} a key ({_examples(examples)}): keys must be unique; "
@@ -819,7 +827,7 @@ class TableCheck:
             if explained:
                 self.note(column, check, count, examples, f"{message.split(':')[0]}: {_many(count, 'duplicate row', 'duplicate rows')} {text}")
                 return
-            message += f"; more than {text}"
+            message += f"; {text}"
         self.error(column, check, count, examples, message)
 
     def key_frame(self, columns: list[str]) -> pl.LazyFrame | None:
@@ -843,15 +851,15 @@ def check_foreign_keys(check: TableCheck, checks: dict[str, TableCheck], result:
             check.note(label, "fk", 0, [], f"{check.name}.{label} → {parent_name}.{', '.join(parent_columns)}: not checked until the column errors above are fixed")
             continue
         parent_schema = parent_keys.collect_schema()
-        renamed = parent_keys.rename(dict(zip(parent_columns, columns))).unique()
+        renamed = parent_keys.rename(dict(zip(parent_columns, columns, strict=True))).unique()
         child_keys = child_keys.drop_nulls().with_columns(
-            pl.col(c).cast(parent_schema[p], strict=False) for c, p in zip(columns, parent_columns)
+            pl.col(c).cast(parent_schema[p], strict=False) for c, p in zip(columns, parent_columns, strict=True)
         )
         orphans = child_keys.join(renamed, on=columns, how="anti")
         count = orphans.select(pl.len()).collect().item()
         if not count:
             continue
-        sample = orphans.unique().head(EXAMPLES).collect()
+        sample = orphans.unique().sort(columns).head(EXAMPLES).collect()
         examples = sample[columns[0]].to_list() if len(columns) == 1 else sample.to_dicts()
         target = f"{parent_name}.{', '.join(parent_columns)}"
         check.error(label, "fk", count, examples,
@@ -980,7 +988,7 @@ def validate_directory(directory: Path, industry: str | None = None, schemas_dir
             reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             result.errors.append(Finding(name, None, "read", 1, [], f"{name} ({chosen.path.name}) cannot be read ({type(error).__name__}: {reason}): regenerate it"))
 
-    for name, contract in industry_contracts.items():
+    for name in industry_contracts:
         if name in found:
             continue
         recorded = manifest_tables.get(name)
@@ -1133,4 +1141,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except BrokenPipeError:  # output piped into `head`: stop quietly
+        sys.stderr.close()
+        sys.exit(1)

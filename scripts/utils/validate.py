@@ -36,7 +36,10 @@ Checks (the ``check`` id of each finding): ``missing_table``, ``missing_column``
 too), ``fk`` (anti-join, composite keys too), ``manifest`` (the folder is one run: every table
 in ``_manifest.json`` and the manifest's rows, bytes and file for each), ``read`` (a table
 that cannot be read) and ``contract`` (a contract that breaks the meta-schema). Extra tables
-and columns are notes, not errors: adapted scripts may add them.
+and columns are notes, not errors: adapted scripts may add them. Other notes: ``extra_table``,
+``extra_column``, ``ignored`` (not a table), ``leftover`` (temporary file of an interrupted
+write), ``spark_success`` (part files without ``_SUCCESS``), and any check id above when an
+injection explains the finding or the check could not run.
 
 Type rules. Parquet and Delta carry types; each must be the contract's:
 
@@ -339,6 +342,9 @@ def discover_tables(directory: Path) -> tuple[dict[str, list[StoredTable]], list
                 fmt = formats.pop()
                 files = [p for p in parts if _part_format(p) == fmt]
                 found.setdefault(entry.name, []).append(StoredTable(entry.name, entry, fmt, "spark", files))
+                if not (entry / "_SUCCESS").exists():
+                    notes.append(Finding(entry.name, None, "spark_success", 0, [],
+                                         f"{entry.name}/ has part files but no _SUCCESS marker: if Spark wrote it, the job may not have finished; rerun it"))
             elif len(formats) > 1:
                 notes.append(Finding(entry.name, None, "ignored", 1, sorted(formats),
                                      f"{entry.name}/ mixes part files of several formats ({', '.join(sorted(formats))}): ignored; write one format per table"))

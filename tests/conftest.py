@@ -29,3 +29,16 @@ def load_script(relative_path: str):
 @pytest.fixture(scope="session")
 def repo() -> Path:
     return REPO
+
+
+# Local Spark fixtures (classic session, Spark Connect server and client) and the start-up
+# timings they report: tests/conftest_spark.py.
+from conftest_spark import (  # noqa: E402,F401
+    pytest_terminal_summary,
+    spark,
+    spark_any,
+    spark_connect,
+    spark_connect_server,
+    spark_modes,
+    spark_workdir,
+)

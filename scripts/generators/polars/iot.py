@@ -75,6 +75,7 @@ EVENTS_PER_DEVICE = 5
 TELEMETRY_PER_DEVICE = 100
 # Fixed window, never today's date, so a seed means the same data next year.
 WINDOW_START = datetime(2024, 1, 1, tzinfo=timezone.utc)
+WINDOW_START_S = int(WINDOW_START.timestamp())
 INSTALL_FIRST = date(2021, 1, 1)
 INSTALL_LAST = date(2023, 12, 31)  # every device is installed before its first reading
 # Every reading, event and fix falls in 2024 (a leap year), whatever the options.
@@ -349,10 +350,6 @@ class Plan:
         share, extra = divmod(self.telemetry, max(len(self.mobile_devices), 1))
         return share + (rank < extra)
 
-    def track_offset(self, rank: np.ndarray) -> np.ndarray:
-        share, extra = divmod(self.telemetry, max(len(self.mobile_devices), 1))
-        return rank * share + np.minimum(rank, extra)
-
 
 def mimesis_pool(provider_call: Callable[[], str], draws: int) -> list[str]:
     """Distinct values from a seeded Mimesis provider method, sorted (set order is not stable)."""
@@ -399,7 +396,7 @@ def build_sites(seed: int, locale: str, count: int) -> pl.DataFrame:
 def wrap_longitude(lon: np.ndarray) -> np.ndarray:
     """Into [-180, 180): a track (or a site) east of 180 deg continues at -180 deg."""
     wrapped = (lon + 180.0) % 360.0 - 180.0
-    # Rounding to 6 decimals later must not turn -180.0000001 + 360 into 180.0.
+    # Rounding to 6 decimals later must not turn 179.9999999 into 180.0.
     return np.where(np.round(wrapped, 6) >= 180.0, wrapped - 360.0, wrapped)
 
 
@@ -527,94 +524,114 @@ def anomaly_positions(rng: np.random.Generator, flagged: int, space: int) -> tup
     return position, kinds[episode], starts[episode]
 
 
-def make_readings(plan: Plan, first_device: int, n_devices: int) -> pl.DataFrame:
-    """Sensor readings of devices first_device .. first_device+n_devices-1 (3 x samples rows each)."""
-    profile = device_profiles(plan, first_device, n_devices)
-    rng = np.random.default_rng([plan.seed, READINGS_SALT, first_device])
-    samples, slots = plan.samples, METRICS_PER_DEVICE
-    kind = profile["type"][:, None]  # (devices, 1) -> parameters of shape (devices, 3)
-    p = {field: values[kind, np.arange(slots)] for field, values in PARAMETERS.items()}
+def clean_series(plan: Plan, profile: dict[str, np.ndarray], rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+    """Normal readings of a block of devices, shape (device, metric slot, sample), and their times.
 
-    # Series-major arrays (device, metric slot, sample): each series is contiguous in time.
+    Returns the values (clipped to the sensor range, rounded), the per-series parameters, the
+    per-series baseline and the seconds since the window start of each (device, sample).
+    """
+    n_devices, slots, samples = len(profile["type"]), METRICS_PER_DEVICE, plan.samples
+    p = {field: values[profile["type"][:, None], np.arange(slots)] for field, values in PARAMETERS.items()}
     baseline = p["baseline"] + p["baseline_sd"] * rng.standard_normal((n_devices, slots))
     amplitude = p["amplitude"] * rng.uniform(0.8, 1.2, (n_devices, slots))
+    # Daily cycles follow local solar time: a device 90 deg west peaks six hours later in UTC.
     peak_utc_h = p["peak_hour"] - profile["lon"][:, None] / 15.0 + rng.normal(0.0, 1.0, (n_devices, slots))
     trend = p["trend_sd"] * rng.standard_normal((n_devices, slots))
     noise = p["noise_sd"][:, :, None] * rng.standard_normal((n_devices, slots, samples))
-    seconds = profile["offset_s"][:, None] + np.arange(samples)[None, :] * plan.interval_s  # (devices, samples)
+    seconds = profile["offset_s"][:, None] + np.arange(samples)[None, :] * plan.interval_s
     hour_utc = (seconds / 3600.0) % 24.0  # the window starts at midnight UTC
     daily = np.cos(2 * np.pi * (hour_utc[:, None, :] - peak_utc_h[:, :, None]) / 24.0)
-    clean = (baseline[:, :, None] + amplitude[:, :, None] * daily
-             + trend[:, :, None] * (seconds[:, None, :] / plan.window_s) + noise)
-    scale = 10.0 ** p["decimals"][:, :, None]
-    low, high = p["low"][:, :, None], p["high"][:, :, None]
-    clean = np.round(np.clip(clean, low, high) * scale) / scale
+    values = (baseline[:, :, None] + amplitude[:, :, None] * daily
+              + trend[:, :, None] * (seconds[:, None, :] / plan.window_s) + noise)
+    per_sample = {field: p[field][:, :, None] for field in ("low", "high", "decimals")}
+    return to_sensor(values, per_sample), p, baseline, seconds
 
-    # Anomalies: exactly round(rate x rows) over the table, counted cumulatively over chunks.
-    chunk_rows = n_devices * slots * samples
+
+def to_sensor(values: np.ndarray, p: dict[str, np.ndarray]) -> np.ndarray:
+    """Clip to the sensor's range and round to its resolution (parameters broadcast per series)."""
+    scale = 10.0 ** p["decimals"]
+    return np.round(np.clip(values, p["low"], p["high"]) * scale) / scale
+
+
+def inject_anomalies(plan: Plan, first_device: int, profile: dict[str, np.ndarray], clean: np.ndarray,
+                     p: dict[str, np.ndarray], baseline: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Flag exactly this chunk's share of round(rate x rows) readings; return values and kind codes.
+
+    Works on the flat series-major index (device, slot, sample), so an episode is a run of
+    consecutive samples of one series. Codes are -1 for normal readings, else ANOMALY_KINDS index.
+    """
+    n_devices, slots, samples = clean.shape
+    rng = np.random.default_rng([plan.seed, ANOMALY_SALT, first_device])
+    # Counted cumulatively over the table's rows, so the chunks add up to the exact total.
     first_row = first_device * slots * samples
-    flagged = _rounded(plan.anomaly_rate * (first_row + chunk_rows)) - _rounded(plan.anomaly_rate * first_row)
-    anomaly_rng = np.random.default_rng([plan.seed, ANOMALY_SALT, first_device])
-    up = anomaly_rng.random((n_devices, slots)) < 0.5
-    direction = np.where(up, 1.0, -1.0)
-    direction = np.where((baseline + direction * p["spike"] > p["high"]) | (baseline + direction * p["spike"] < p["low"]),
-                         -direction, direction)
+    flagged = _rounded(plan.anomaly_rate * (first_row + clean.size)) - _rounded(plan.anomaly_rate * first_row)
+    # Each series' excursions go one way: up or down at random, unless that side would leave the range.
+    direction = np.where(rng.random((n_devices, slots)) < 0.5, 1.0, -1.0)
+    leaves = (baseline + direction * p["spike"] > p["high"]) | (baseline + direction * p["spike"] < p["low"])
+    direction = np.where(leaves, -direction, direction)
+
+    # Degraded devices take DEGRADED_ANOMALY_SHARE of them while they have room.
     degraded_rows = np.repeat(profile["status"] == DEGRADED, slots * samples)
     prone, other = np.flatnonzero(degraded_rows), np.flatnonzero(~degraded_rows)
     on_prone = min(_rounded(flagged * DEGRADED_ANOMALY_SHARE), len(prone))
     on_prone += max(0, flagged - on_prone - len(other))
-    rows, kinds, starts = [], [], []
+    parts = []
     for space, count in ((prone, on_prone), (other, flagged - on_prone)):
-        position, episode_kind, episode_start = anomaly_positions(anomaly_rng, count, len(space))
+        position, kind, episode_start = anomaly_positions(rng, count, len(space))
         row = space[position]
-        # An episode crossing from one series into the next becomes two runs; each run starts
-        # at the later of its episode's start and its series' start.
-        step = row % samples
-        run_start = np.maximum(episode_start, position - step)
-        rows.append(row), kinds.append(episode_kind), starts.append(step - (position - run_start))
-    row, episode_kind, run_first_step = (np.concatenate(a) for a in (rows, kinds, starts))
-    step = row % samples
-    series = row // samples
+        # An episode crossing from one series into the next becomes two runs; a run starts at
+        # the later of its episode's start and its series' start.
+        run_step = (row % samples) - (position - np.maximum(episode_start, position - row % samples))
+        parts.append((row, kind, run_step))
+    row, kind, run_first_step = (np.concatenate(a) for a in zip(*parts))
+
     flat = clean.reshape(-1)
-    value = flat.copy()
-    spike_size = p["spike"].reshape(-1)[series]
-    sign = direction.reshape(-1)[series]
+    series = row // samples
+    per_row = {field: p[field].reshape(-1)[series] for field in ("spike", "low", "high", "decimals")}
+    step_in_run = row % samples - run_first_step
     excursion = np.select(
-        [episode_kind == SPIKE, episode_kind == DRIFT],
-        [anomaly_rng.uniform(0.6, 1.0, len(row)), np.minimum(1.0, (step - run_first_step + 1) / DRIFT_RAMP)],
+        [kind == SPIKE, kind == DRIFT],
+        [rng.uniform(0.6, 1.0, len(row)), np.minimum(1.0, (step_in_run + 1) / DRIFT_RAMP)],
         0.0,
-    ) * spike_size * sign
-    shifted = np.clip(flat[row] + excursion, low.reshape(-1)[series], high.reshape(-1)[series])
-    shifted = np.round(shifted * scale.reshape(-1)[series]) / scale.reshape(-1)[series]
-    value[row] = np.where(episode_kind == DROPOUT, np.nan, shifted)
+    ) * per_row["spike"] * direction.reshape(-1)[series]
+    value = flat.copy()
+    value[row] = np.where(kind == DROPOUT, np.nan, to_sensor(flat[row] + excursion, per_row))
     # Stuck: back-to-back stuck episodes are one fault, all repeating the clean reading just
     # before the first (or its own first reading at the start of a series).
-    stuck = np.sort(row[episode_kind == STUCK])
+    stuck = np.sort(row[kind == STUCK])
     new_fault = (np.diff(stuck, prepend=-2) != 1) | (stuck % samples == 0)
     fault_first = np.maximum.accumulate(np.where(new_fault, stuck, 0))
     value[stuck] = flat[np.where(fault_first % samples == 0, fault_first, fault_first - 1)]
-    anomaly = np.full(flat.shape, -1, dtype=np.int8)
-    anomaly[row] = episode_kind
+    codes = np.full(flat.shape, -1, dtype=np.int8)
+    codes[row] = kind
+    return value, codes
+
+
+def make_readings(plan: Plan, first_device: int, n_devices: int) -> pl.DataFrame:
+    """Sensor readings of devices first_device .. first_device+n_devices-1 (3 x samples rows each)."""
+    profile = device_profiles(plan, first_device, n_devices)
+    rng = np.random.default_rng([plan.seed, READINGS_SALT, first_device])
+    clean, p, baseline, seconds = clean_series(plan, profile, rng)
+    value, codes = inject_anomalies(plan, first_device, profile, clean, p, baseline)
 
     # Output order: device, timestamp, metric (one message per device per sample).
-    def by_time(a: np.ndarray) -> np.ndarray:
-        return a.reshape(n_devices, slots, samples).transpose(0, 2, 1).reshape(-1)
+    slots, samples = METRICS_PER_DEVICE, plan.samples
 
-    timestamps_us = (int(WINDOW_START.timestamp()) + seconds) * 1_000_000
-    device_of_row = np.repeat(np.arange(n_devices), samples * slots)
-    metric = np.broadcast_to(METRIC_INDEX[kind, np.arange(slots)][:, None, :], (n_devices, samples, slots))
-    unit = np.broadcast_to(UNIT_INDEX[kind, np.arange(slots)][:, None, :], (n_devices, samples, slots))
-    anomaly_codes = pl.Series(by_time(anomaly))
+    def by_time(series_major: np.ndarray) -> np.ndarray:
+        return series_major.reshape(n_devices, slots, samples).transpose(0, 2, 1).reshape(-1)
+
+    slot_of_row = np.tile(np.arange(slots), n_devices * samples)
+    type_of_row = np.repeat(profile["type"], samples * slots)
+    kind_codes = pl.Series(by_time(codes))
     return pl.DataFrame({
-        "device_id": device_ids(first_device + np.arange(n_devices)).gather(device_of_row),
-        "timestamp": pl.Series(np.repeat(timestamps_us.reshape(-1), slots)).cast(UTC_TIMESTAMP),
-        "metric": pl.Series(METRIC_NAMES).gather(metric.reshape(-1)),
+        "device_id": device_ids(first_device + np.arange(n_devices)).gather(np.repeat(np.arange(n_devices), samples * slots)),
+        "timestamp": pl.Series(np.repeat(WINDOW_START_S + seconds.reshape(-1), slots) * 1_000_000).cast(UTC_TIMESTAMP),
+        "metric": pl.Series(METRIC_NAMES).gather(METRIC_INDEX[type_of_row, slot_of_row]),
         "value": pl.Series(by_time(value)).fill_nan(None),
-        "unit": pl.Series(UNITS).gather(unit.reshape(-1)),
-        "is_anomaly": anomaly_codes >= 0,
-        "anomaly_type": anomaly_codes.replace_strict(
-            {i: k[0] for i, k in enumerate(ANOMALY_KINDS)}, default=None, return_dtype=pl.String
-        ),
+        "unit": pl.Series(UNITS).gather(UNIT_INDEX[type_of_row, slot_of_row]),
+        "is_anomaly": kind_codes >= 0,
+        "anomaly_type": kind_codes.replace_strict(dict(enumerate(k[0] for k in ANOMALY_KINDS)), default=None,
+                                                  return_dtype=pl.String),
     })
 
 
@@ -624,30 +641,32 @@ def _rounded(x: float) -> int:
 
 
 def make_events(plan: Plan, start: int, n: int) -> pl.DataFrame:
-    """Rows start .. start+n-1 of events; chunk k covers the k-th slice of the window, so
-    event_id rises with timestamp across the whole table."""
+    """Rows start .. start+n-1 of events.
+
+    Chunk k covers the k-th slice of the window (times uniform within it, sorted), so event_id
+    rises with timestamp across the whole table and the times are uniform over the window.
+    """
     rng = np.random.default_rng([plan.seed, EVENTS_SALT, start])
     severity = SEVERITY_POOL[rng.integers(0, len(SEVERITY_POOL), n)]
     event_type = EVENT_TYPE_POOLS[severity, rng.integers(0, EVENT_TYPE_POOLS.shape[1], n)]
     # Warnings and criticals come from degraded devices EVENT_DEGRADED_SHARE of the time.
-    any_device = rng.integers(0, plan.devices, n)
-    degraded_pick = rng.integers(0, max(len(plan.degraded_devices), 1), n)
-    from_degraded = (severity > 0) & (rng.random(n) < EVENT_DEGRADED_SHARE) & (len(plan.degraded_devices) > 0)
-    device = np.where(from_degraded, plan.degraded_devices[degraded_pick] if len(plan.degraded_devices) else 0, any_device)
+    device = rng.integers(0, plan.devices, n)
+    if len(plan.degraded_devices):
+        degraded = plan.degraded_devices[rng.integers(0, len(plan.degraded_devices), n)]
+        device = np.where((severity > 0) & (rng.random(n) < EVENT_DEGRADED_SHARE), degraded, device)
     window_us = plan.window_s * 1_000_000
     slice_start, slice_end = start * window_us // plan.events, (start + n) * window_us // plan.events
-    offset_s = np.sort(rng.integers(slice_start, max(slice_end, slice_start + 1), n) // 1_000_000)
+    seconds = np.sort(rng.integers(slice_start, max(slice_end, slice_start + 1), n)) // 1_000_000
     number = rng.integers(EVENT_NUMBER_LOW[event_type], EVENT_NUMBER_HIGH[event_type] + 1)
-    has_number = np.array([e[4] is not None for e in EVENT_TYPES])[event_type]
-    number_text = pl.Series(number).cast(pl.String)
+    has_number = pl.Series(np.array([e[4] is not None for e in EVENT_TYPES])[event_type])
+    figure = pl.select(pl.when(has_number).then(pl.lit(pl.Series(number)).cast(pl.String)).otherwise(pl.lit(""))).to_series()
     return pl.DataFrame({
         "event_id": np.arange(start + 1, start + n + 1, dtype=np.int64),
         "device_id": device_ids(device),
-        "timestamp": pl.Series((int(WINDOW_START.timestamp()) + offset_s) * 1_000_000).cast(UTC_TIMESTAMP),
+        "timestamp": pl.Series((WINDOW_START_S + seconds) * 1_000_000).cast(UTC_TIMESTAMP),
         "event_type": pl.Series([e[0] for e in EVENT_TYPES]).gather(event_type),
         "severity": pl.Series([s[0] for s in SEVERITIES]).gather(severity),
-        "message": pl.Series([e[3] for e in EVENT_TYPES]).gather(event_type)
-        + pl.select(pl.when(pl.lit(pl.Series(has_number))).then(pl.lit(number_text)).otherwise(pl.lit(""))).to_series()
+        "message": pl.Series([e[3] for e in EVENT_TYPES]).gather(event_type) + figure
         + pl.Series([e[5] for e in EVENT_TYPES]).gather(event_type),
         "acknowledged": rng.random(n) < ACK_RATE[severity],
     })
@@ -724,7 +743,7 @@ def make_telemetry(plan: Plan, first_rank: int, n_tracks: int) -> pl.DataFrame:
     seconds = start_s[t] + step * TELEMETRY_INTERVAL_S
     return pl.DataFrame({
         "device_id": device_ids(devices).gather(t),
-        "timestamp": pl.Series((int(WINDOW_START.timestamp()) + seconds) * 1_000_000).cast(UTC_TIMESTAMP),
+        "timestamp": pl.Series((WINDOW_START_S + seconds) * 1_000_000).cast(UTC_TIMESTAMP),
         "lat": np.round(lat, 6),
         "lon": np.round(lon, 6),
         "speed": speed,

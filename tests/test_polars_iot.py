@@ -242,6 +242,14 @@ def test_locale_picks_names_and_country(tmp_path):
     assert set(german["country"]) == {"DE"}
     assert not set(german["manufacturer"]) & set(english["manufacturer"])
     assert validator_report(tmp_path / "de") is None
+    # A locale without bundled cities spreads its sites over all of them.
+    assert iot.build_sites(42, "ru", 300)["country"].n_unique() >= 10
+
+
+def test_empty_child_tables_are_written_and_valid(tmp_path):
+    summary = generate(tmp_path, "--rows", "3", "--events", "0", "--telemetry", "0", "--format", "delta")
+    assert summary["tables"]["events"]["rows"] == 0 and summary["tables"]["telemetry"]["rows"] == 0
+    assert validator_report(tmp_path) is None
 
 
 # --- Sensor readings -------------------------------------------------------------------------------
@@ -470,7 +478,7 @@ def test_telemetry_tracks_are_continuous_and_plausible(fleet):
     lengths = telemetry.group_by("device_id").len()
     assert lengths.height == mobile.height and lengths["len"].sum() == 100_000
     assert lengths["len"].max() - lengths["len"].min() <= 1
-    # Stops: about 14% of fixes at speed 0 (arcsin(0.9) wave threshold): 10-18%.
+    # Stops: about 14% of fixes at speed 0 (a sine above 0.9: acos(0.9)/pi = 14.4%): 10-18%.
     assert 0.10 < (steps["speed"] == 0).mean() < 0.18
     moving = steps.filter(pl.col("speed") > 0).join(devices.select("device_id", "device_type"), on="device_id")
     mean_speed = dict(moving.group_by("device_type").agg(pl.col("speed").mean()).iter_rows())

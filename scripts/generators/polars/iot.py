@@ -308,12 +308,13 @@ TELEMETRY_SCHEMA = {
     "speed": pl.Float64, "heading": pl.Float64, "odometer_km": pl.Float64, "battery_level": pl.Int16,
     "satellites": pl.Int8,
 }
-# Rough bytes per row of each table per format, measured on default runs; only for --dry-run.
+# Bytes per row of each table per format, measured on a default run (500 devices, seed 42);
+# only for the --dry-run estimate. Parquet and Delta shrink per row as tables grow.
 BYTES_PER_ROW = {
-    "devices": {"parquet": 60, "csv": 190, "json": 400, "delta": 60},
-    "sensor_readings": {"parquet": 5, "csv": 70, "json": 150, "delta": 5},
-    "events": {"parquet": 20, "csv": 100, "json": 200, "delta": 20},
-    "telemetry": {"parquet": 30, "csv": 110, "json": 210, "delta": 30},
+    "devices": {"parquet": 41, "csv": 170, "json": 362, "delta": 62},
+    "sensor_readings": {"parquet": 4.1, "csv": 73, "json": 157, "delta": 6.0},
+    "events": {"parquet": 11, "csv": 107, "json": 197, "delta": 21},
+    "telemetry": {"parquet": 22, "csv": 93, "json": 190, "delta": 35},
 }
 
 
@@ -680,14 +681,12 @@ def telemetry_track_blocks(plan: Plan) -> list[tuple[int, int]]:
     return chunk_bounds(len(plan.mobile_devices), max(1, CHUNK_ROWS // longest))
 
 
-def _within_track(values: np.ndarray, track_start: np.ndarray, track_of_row: np.ndarray) -> np.ndarray:
-    """Cumulative sum restarted at each track's first row (values there count as the start)."""
-    total = np.cumsum(values)
-    return total - (total[track_start] - values[track_start])[track_of_row]
-
-
 def make_telemetry(plan: Plan, first_rank: int, n_tracks: int) -> pl.DataFrame:
-    """GPS tracks of mobile devices first_rank .. first_rank+n_tracks-1 (by device number)."""
+    """GPS tracks of the mobile devices of ranks first_rank .. first_rank+n_tracks-1.
+
+    Tracks in a chunk differ in length by one fix at most, so they are laid out as rows of a
+    (track, fix) array; the last fix of the shorter tracks is padding, dropped at the end.
+    """
     rng = np.random.default_rng([plan.seed, TELEMETRY_SALT, first_rank])
     ranks = np.arange(first_rank, first_rank + n_tracks)
     devices = plan.mobile_devices[ranks]
@@ -695,63 +694,60 @@ def make_telemetry(plan: Plan, first_rank: int, n_tracks: int) -> pl.DataFrame:
     profile = device_profiles(plan, int(devices[0]), int(devices[-1] - devices[0] + 1))
     local = devices - devices[0]
     home_lat, home_lon = profile["lat"][local], profile["lon"][local]
-    type_name = np.array([t[0] for t in DEVICE_TYPES])[profile["type"][local]]
-    cruise_low = np.array([CRUISE_KMH[t][0] for t in type_name])
-    cruise_high = np.array([CRUISE_KMH[t][1] for t in type_name])
+    cruise_range = np.array([CRUISE_KMH.get(t[0], (0.0, 0.0)) for t in DEVICE_TYPES])[profile["type"][local]]
+    fixes = int(lengths.max())
+    step = np.arange(fixes)[None, :]  # (1, fix) against per-track columns of shape (track, 1)
 
-    total = int(lengths.sum())
-    track_of_row = np.repeat(np.arange(n_tracks), lengths)
-    track_start = np.cumsum(lengths) - lengths
-    step = np.arange(total) - track_start[track_of_row]
+    def per_track(values: np.ndarray) -> np.ndarray:
+        return values[:, None]
 
     # Per track: cruise speed, wave periods and phases, start time, battery and odometer.
-    cruise = rng.uniform(cruise_low, cruise_high)
-    wave_period = rng.uniform(20, 60, n_tracks)
-    stop_period = rng.uniform(30, 90, n_tracks)
-    phases = rng.uniform(0, 2 * np.pi, (2, n_tracks))
+    cruise = per_track(rng.uniform(cruise_range[:, 0], cruise_range[:, 1]))
+    wave_period, stop_period = per_track(rng.uniform(20, 60, n_tracks)), per_track(rng.uniform(30, 90, n_tracks))
+    wave_phase, stop_phase = (per_track(phase) for phase in rng.uniform(0, 2 * np.pi, (2, n_tracks)))
     duration_s = (lengths - 1) * TELEMETRY_INTERVAL_S
-    start_s = (rng.random(n_tracks) * np.maximum(plan.window_s - duration_s, 0)).astype(np.int64)
-    battery_start = rng.uniform(60, 100, n_tracks)
-    battery_drain_h = rng.uniform(0.5, 3.0, n_tracks)
-    odometer_start = rng.uniform(5_000, 250_000, n_tracks)
-    first_heading = rng.uniform(0, 360, n_tracks)
+    start_s = per_track((rng.random(n_tracks) * np.maximum(plan.window_s - duration_s, 0)).astype(np.int64))
+    battery_start, battery_drain_h = per_track(rng.uniform(60, 100, n_tracks)), per_track(rng.uniform(0.5, 3.0, n_tracks))
+    odometer_start = per_track(rng.uniform(5_000, 250_000, n_tracks))
+    first_heading = per_track(rng.uniform(0, 360, n_tracks))
 
-    t = track_of_row
-    wave = 1.0 + 0.2 * np.sin(2 * np.pi * step / wave_period[t] + phases[0][t])
-    stopped = (np.sin(2 * np.pi * step / stop_period[t] + phases[1][t]) > 0.9) | (step == 0)
-    speed = np.where(stopped, 0.0, np.clip(cruise[t] * wave + rng.normal(0.0, 3.0, total), 3.0, MAX_SPEED_KMH))
-    speed = np.round(speed, 1)
-    turn = rng.normal(0.0, 6.0, total) + np.where(rng.random(total) < 0.02, rng.choice([-90.0, 90.0], total), 0.0)
-    turn = np.where(stopped, 0.0, turn)
-    turn[track_start] = first_heading
-    heading = np.round(_within_track(turn, track_start, t) % 360.0, 1) % 360.0
+    shape = (n_tracks, fixes)
+    wave = 1.0 + 0.2 * np.sin(2 * np.pi * step / wave_period + wave_phase)
+    stopped = (np.sin(2 * np.pi * step / stop_period + stop_phase) > 0.9) | (step == 0)
+    moving_speed = np.clip(cruise * wave + rng.normal(0.0, 3.0, shape), 3.0, MAX_SPEED_KMH)
+    speed = np.round(np.where(stopped, 0.0, moving_speed), 1)
+    turn = rng.normal(0.0, 6.0, shape) + np.where(rng.random(shape) < 0.02, rng.choice([-90.0, 90.0], shape), 0.0)
+    heading = np.round((first_heading + np.cumsum(np.where(stopped, 0.0, turn), axis=1)) % 360.0, 1) % 360.0
 
-    # Distance covered in the minute before each fix, at the speed reported with it.
+    # Each fix is the previous one moved by the distance covered in the minute before it, at the
+    # speed reported with it, along its heading (east-west degrees shrink with cos(latitude)).
     distance_km = speed * TELEMETRY_INTERVAL_S / 3600.0
     rad = np.radians(heading)
-    lat_step = distance_km * np.cos(rad) / KM_PER_DEGREE
-    lat_step[track_start] = home_lat
-    lat = np.clip(_within_track(lat_step, track_start, t), -89.9, 89.9)
-    previous_lat = np.where(step == 0, lat, np.roll(lat, 1))
+    lat = np.clip(per_track(home_lat) + np.cumsum(distance_km * np.cos(rad) / KM_PER_DEGREE, axis=1), -89.9, 89.9)
+    previous_lat = np.concatenate([lat[:, :1], lat[:, :-1]], axis=1)
     lon_step = distance_km * np.sin(rad) / (KM_PER_DEGREE * np.cos(np.radians((lat + previous_lat) / 2)))
-    lon_step[track_start] = home_lon
-    lon = wrap_longitude(_within_track(lon_step, track_start, t))
+    lon = wrap_longitude(per_track(home_lon) + np.cumsum(lon_step, axis=1))
 
-    hours = step * TELEMETRY_INTERVAL_S / 3600.0
-    battery = np.clip(np.round(battery_start[t] - battery_drain_h[t] * hours), 5, 100)
-    odometer = odometer_start[t] + _within_track(distance_km, track_start, t)
-    seconds = start_s[t] + step * TELEMETRY_INTERVAL_S
+    battery = np.clip(np.round(battery_start - battery_drain_h * step * TELEMETRY_INTERVAL_S / 3600.0), 5, 100)
+    odometer = odometer_start + np.cumsum(distance_km, axis=1)
+    seconds = start_s + step * TELEMETRY_INTERVAL_S
+    keep = (step < per_track(lengths)).reshape(-1)
+
+    def column(values: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(values, shape).reshape(-1)[keep]
+
     return pl.DataFrame({
-        "device_id": device_ids(devices).gather(t),
-        "timestamp": pl.Series((WINDOW_START_S + seconds) * 1_000_000).cast(UTC_TIMESTAMP),
-        "lat": np.round(lat, 6),
-        "lon": np.round(lon, 6),
-        "speed": speed,
-        "heading": heading,
-        "odometer_km": np.round(odometer, 3),
-        "battery_level": pl.Series(battery).cast(pl.Int16),
-        "satellites": pl.Series(rng.integers(5, 15, total)).cast(pl.Int8),
+        "device_id": device_ids(devices).gather(column(per_track(np.arange(n_tracks)))),
+        "timestamp": pl.Series((WINDOW_START_S + column(seconds)) * 1_000_000).cast(UTC_TIMESTAMP),
+        "lat": np.round(column(lat), 6),
+        "lon": np.round(column(lon), 6),
+        "speed": column(speed),
+        "heading": column(heading),
+        "odometer_km": np.round(column(odometer), 3),
+        "battery_level": pl.Series(column(battery)).cast(pl.Int16),
+        "satellites": pl.Series(column(rng.integers(5, 15, shape))).cast(pl.Int8),
     })
+
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1049,7 +1045,8 @@ def main(argv: list[str] | None = None) -> dict:
             "telemetry": plan.telemetry}
 
     if args.dry_run:
-        tables = {name: {"rows": n, "estimated_bytes": n * BYTES_PER_ROW[name][args.format]} for name, n in rows.items()}
+        tables = {name: {"rows": n, "estimated_bytes": round(n * BYTES_PER_ROW[name][args.format])}
+                  for name, n in rows.items()}
         plan_summary = {"dry_run": True, "output": str(args.output), "seed": args.seed, "format": args.format,
                         "tables": tables, "anomalous_readings": _rounded(plan.anomaly_rate * plan.readings),
                         "mobile_devices": len(plan.mobile_devices),

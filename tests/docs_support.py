@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import builtins
 import difflib
+import functools
 import importlib
 import inspect
 import json
@@ -498,6 +499,8 @@ class NameResolver:
     def __init__(self, allowlist: dict):
         self.entries = allowlist["databricks_only"]
         self.surface = set(allowlist["databricks_surface"]["names"])
+        # Folders on the way to a recorded name (`databricks.sdk.service`) exist too.
+        self.surface |= {name.rsplit(".", i)[0] for name in self.surface for i in range(1, name.count(".") + 1)}
         self.opaque = set(allowlist["databricks_surface"]["opaque"])
         self.notebook_globals = set(allowlist["databricks_surface"]["notebook_globals"])
         self._cache: dict[str, str | None] = {}
@@ -619,8 +622,9 @@ def _get_attribute(obj, attr: str):
             return _MISSING
         except Exception as error:  # noqa: BLE001 - dynamic attribute that needs a live object
             raise _Unknown from error
-    if isinstance(static, property):
-        return_type = _return_type(static.fget)
+    if isinstance(static, (property, functools.cached_property)):
+        # On a class a property is a descriptor, not a value: follow its annotated return type.
+        return_type = _return_type(static.fget if isinstance(static, property) else static.func)
         if return_type is None:
             raise _Unknown
         return return_type
@@ -631,12 +635,38 @@ def _get_attribute(obj, attr: str):
 
 
 def _return_type(function):
+    """The class a function is annotated to return, or None. A forward reference the module only
+    imports for type checking (`-> "Catalog"`) is looked up among the package's loaded modules,
+    preferring the one nearest the function's own module."""
     try:
-        hints = typing.get_type_hints(function)
+        value = typing.get_type_hints(function).get("return")
+        return value if inspect.isclass(value) else None
     except Exception:  # noqa: BLE001 - unresolvable forward references
+        pass
+    annotation = getattr(function, "__annotations__", {}).get("return")
+    if not isinstance(annotation, str) or not re.fullmatch(r"[A-Za-z_]\w*", annotation.strip('"')):
         return None
-    value = hints.get("return")
-    return value if inspect.isclass(value) else None
+    name, home = annotation.strip('"'), getattr(function, "__module__", "") or ""
+    package = home.split(".")[0]
+    candidates = {}
+    for module_name, module in list(sys.modules.items()):
+        if module is None or not module_name.startswith(package + "."):
+            continue
+        found = getattr(module, name, None)
+        if inspect.isclass(found) and found.__module__ == module_name:
+            candidates[module_name] = found
+    if not candidates:
+        return None
+
+    def closeness(module_name: str) -> int:
+        shared = 0
+        for mine, theirs in zip(home.split("."), module_name.split(".")):
+            if mine != theirs:
+                break
+            shared += 1
+        return shared - module_name.count(".")
+
+    return candidates[max(sorted(candidates), key=closeness)]
 
 
 # -- scopes: what a block binds, imports, and leaves free -------------------------------------
@@ -945,11 +975,25 @@ def check_keywords(tree: ast.AST, resolver: NameResolver, all_installed_calls: b
     return findings
 
 
+_STATIC_CACHE: dict[tuple[int, int], list[str]] = {}
+
+
 def static_findings(block: Block, resolver: NameResolver) -> list[str]:
     """Problems found without running: syntax, dbldatagen keywords (every kind), and for
     databricks blocks the names it uses. Messages are `file:line: ...`, attributed to this block."""
+    key = (id(block), id(resolver))
+    if key not in _STATIC_CACHE:
+        _STATIC_CACHE[key] = _static_findings(block, resolver)
+    return list(_STATIC_CACHE[key])
+
+
+def _static_findings(block: Block, resolver: NameResolver) -> list[str]:
     blocks = chain_prefix(block)
     source = chain_source(blocks)
+    if block.kind == "databricks":
+        # Notebook cells may hold magics (`%pip install ...`, `%sql`, `!ls`): not Python, blanked
+        # out line for line so the numbers still match the markdown.
+        source = "\n".join("" if re.match(r"^[%!]", line) else line for line in source.split("\n"))
     try:
         tree = ast.parse(source, filename=block.rel)
     except SyntaxError as error:

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
 import shutil
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -37,14 +39,35 @@ GOOD_BLOCKS, GOOD_FENCE_PROBLEMS = ds.collect_blocks(ds.guide_files(GOOD), GOOD)
 BAD_FILES = [BAD_BLOCKS / "references" / "blocks.md"]
 BAD_BLOCKS_LIST, _ = ds.collect_blocks(BAD_FILES, BAD_BLOCKS)
 
-# Chains run once; each block's test reads the chain's outcome.
+# Chains run once; each block's test reads the chain's outcome. Tier 1 chains of every selected
+# test are started together on the first request, two at a time, while pytest moves on.
 _CHAIN_RUNS: dict[int, ds.ChainRun] = {}
+_TIER1_FUTURES: dict[int, Future] = {}
+_TIER1_POOL = ThreadPoolExecutor(max_workers=max(1, min(2, os.cpu_count() or 1)), thread_name_prefix="docs-tier1")
 
 
 def block_params(blocks: list[ds.Block], none_reason: str) -> list:
     if not blocks:
         return [pytest.param(None, id="no-python-blocks", marks=pytest.mark.skip(reason=none_reason))]
     return [pytest.param(b, id=b.id, marks=[pytest.mark.spark] if b.kind == "spark" else []) for b in blocks]
+
+
+def chain_static_problems(block: ds.Block) -> list[str]:
+    return [p for b in block.chain for p in ds.static_findings(b, RESOLVER)]
+
+
+def start_tier1_chains(request, tmp_path_factory) -> None:
+    """Submit the Tier 1 chain of every selected test that has not started yet."""
+    for item in request.session.items:
+        candidate = getattr(getattr(item, "callspec", None), "params", {}).get("block")
+        if not isinstance(candidate, ds.Block) or candidate.kind != "tier1":
+            continue
+        key = id(candidate.chain)
+        if key in _TIER1_FUTURES or chain_static_problems(candidate):
+            continue
+        head = candidate.chain[0]
+        workdir = tmp_path_factory.mktemp(re.sub(r"\W+", "-", f"{head.rel}-{head.line}"))
+        _TIER1_FUTURES[key] = _TIER1_POOL.submit(ds.run_tier1_chain, candidate.chain, workdir / "cwd")
 
 
 def check_block(block: ds.Block, request, tmp_path_factory) -> list[str]:
@@ -58,13 +81,19 @@ def check_block(block: ds.Block, request, tmp_path_factory) -> list[str]:
     key = id(chain)
     if key not in _CHAIN_RUNS:
         # The static check covers every block of the chain before anything runs.
-        earlier = [p for b in chain if b is not block for p in ds.static_findings(b, RESOLVER)]
+        earlier = chain_static_problems(block)
         if earlier:
             return [f"{block.rel}:{block.line}: not run: its chain has static problems: {earlier[0]}"]
-        workdir = tmp_path_factory.mktemp(re.sub(r"\W+", "-", f"{chain[0].rel}-{chain[0].line}"))
         if block.kind == "tier1":
-            _CHAIN_RUNS[key] = ds.run_tier1_chain(chain, workdir / "cwd")
+            if key not in _TIER1_FUTURES:
+                start_tier1_chains(request, tmp_path_factory)
+            if key not in _TIER1_FUTURES:   # a test not among the session's items (called directly)
+                workdir = tmp_path_factory.mktemp("docs-tier1")
+                _TIER1_FUTURES[key] = _TIER1_POOL.submit(ds.run_tier1_chain, chain, workdir / "cwd")
+            _CHAIN_RUNS[key] = _TIER1_FUTURES[key].result()
         else:
+            head = chain[0]
+            workdir = tmp_path_factory.mktemp(re.sub(r"\W+", "-", f"{head.rel}-{head.line}"))
             _CHAIN_RUNS[key] = ds.run_spark_chain(chain, request.getfixturevalue("spark"), workdir / "cwd")
     outcome = _CHAIN_RUNS[key].outcome_for(block)
     return [outcome] if outcome else []
@@ -94,13 +123,14 @@ def test_collector_finds_every_kind_of_block_in_the_good_fixture():
     found = [(b.rel, b.line, b.kind, b.continued, [c.line for c in b.chain]) for b in GOOD_BLOCKS]
     assert GOOD_FENCE_PROBLEMS == []
     assert found == [
-        ("SKILL.md", 26, "tier1", False, [26]),
+        ("SKILL.md", 27, "tier1", False, [27]),
         ("references/blocks.md", 7, "tier1", False, [7, 25]),
         ("references/blocks.md", 25, "tier1", True, [7, 25]),
         ("references/blocks.md", 36, "spark", False, [36, 50]),
         ("references/blocks.md", 50, "spark", True, [36, 50]),
         ("references/blocks.md", 61, "databricks", False, [61]),
         ("references/blocks.md", 82, "databricks", False, [82]),
+        ("references/notebook.md", 5, "databricks", False, [5]),
     ]
     # The bash block of the same file is not a Python block; tildes and longer fences count too.
     fences = ds.parse_fences("~~~python\na = 1\n~~~\n````python\n```\nstill code\n````\n")
@@ -237,11 +267,22 @@ def test_column_option_rules_come_from_the_installed_dbldatagen():
 def test_name_checker_follows_properties_and_submodules():
     tree = ast.parse("import pyspark.sql.functions as F\nfrom pyspark.sql import SparkSession\n"
                      "F.expr\nSparkSession.builder.appName\nspark.read.format\nspark.read.formatt\n"
-                     "import dbldatagen as dg\ndg.distributions.Gamma\ndg.constraints.SqlExpr\n")
+                     "import dbldatagen as dg\ndg.distributions.Gamma\ndg.constraints.SqlExpr\n"
+                     "spark.catalog.tableExists\nspark.catalog.tableExist\nspark.conf.set\n")
     findings = [(f.line, f.message) for f in ds.check_names(tree, RESOLVER)]
-    assert findings == [(6, "spark.read.formatt: `pyspark.sql.SparkSession.read.formatt`: installed pyspark "
-                            "4.0.5: `pyspark.sql.SparkSession.read` has no attribute `formatt` (did you mean "
-                            "`format`?)")]
+    assert findings == [
+        (6, "spark.read.formatt: `pyspark.sql.SparkSession.read.formatt`: installed pyspark 4.0.5: "
+            "`pyspark.sql.SparkSession.read` has no attribute `formatt` (did you mean `format`?)"),
+        # `catalog` is a cached_property annotated with a forward reference ("Catalog").
+        (11, "spark.catalog.tableExist: `pyspark.sql.SparkSession.catalog.tableExist`: installed pyspark "
+             "4.0.5: `pyspark.sql.SparkSession.catalog` has no attribute `tableExist` (did you mean "
+             "`tableExists`?)"),
+    ]
+
+
+def test_notebook_magics_are_blanked_not_compiled():
+    block = GOOD_BLOCKS[-1]
+    assert "%pip install" in block.code and ds.static_findings(block, RESOLVER) == []
 
 
 def test_allowlist_entries_are_databricks_only_and_documented():

@@ -126,6 +126,11 @@ PAYER_WEIGHTS_BY_AGE_BAND = {
 # Member ids: plan prefix + 9 digits. Real Medicare MBIs never contain the letter Z, and these
 # prefixes belong to no plan: the ids look like member ids but identify no one.
 MEMBER_ID_PREFIX = {"Commercial": "ZCM", "Medicare": "ZMR", "Medicaid": "ZMD"}
+# (multiplier, increment, modulus) of the affine bijections that turn row numbers into ids:
+# multipliers near modulus × 0.618, coprime to the modulus (see affine_scramble).
+MRN_SCRAMBLE = (381_966_011, 141_421_357, 1_000_000_000)
+MEMBER_ID_SCRAMBLE = (618_033_989, 271_828_183, 1_000_000_000)
+NPI_SCRAMBLE = (123_606_797, 48_271_903, 200_000_000)  # NPI bases 100000000..299999999
 EMAIL_DOMAINS = ("example.com", "example.net", "example.org")  # RFC 2606: no mail reaches anyone
 PHONE_NULL_RATE = 0.02
 EMAIL_NULL_RATE = 0.20  # many patients never give a portal e-mail
@@ -201,28 +206,30 @@ HOSPITAL_SETTINGS = ("hospital",)  # diagnoses that need a bed happen in these s
 ARRIVAL_HOUR_WEIGHTS = (22, 18, 15, 13, 12, 13, 18, 28, 39, 47, 52, 53, 53, 52, 51, 51, 51, 51, 51, 49, 46, 41, 35, 28)
 # Which specialties see each encounter type (relative weights), before the patient's age and
 # sex rule some out (a child is never seen in Internal Medicine, a man never in OB/GYN).
+# Pediatrics competes only for children, so its weight sets the children's share (≈ 55% of
+# their office visits; family physicians and the all-age specialties see the rest).
 ENCOUNTER_SPECIALTY_WEIGHTS = {
     "outpatient": {
-        "Family Medicine": 30, "Internal Medicine": 22, "Pediatrics": 15, "Obstetrics and Gynecology": 7,
+        "Family Medicine": 30, "Internal Medicine": 22, "Pediatrics": 60, "Obstetrics and Gynecology": 7,
         "Cardiology": 6, "Orthopedic Surgery": 6, "Psychiatry": 5, "Dermatology": 4, "Endocrinology": 3,
         "Oncology": 3, "Neurology": 3, "Gastroenterology": 3, "Pulmonology": 2, "General Surgery": 2,
     },
     "telehealth": {
-        "Family Medicine": 30, "Psychiatry": 30, "Internal Medicine": 20, "Pediatrics": 8, "Endocrinology": 4,
+        "Family Medicine": 30, "Psychiatry": 30, "Internal Medicine": 20, "Pediatrics": 25, "Endocrinology": 4,
         "Cardiology": 3, "Dermatology": 3, "Neurology": 2,
     },
     "emergency": {"Emergency Medicine": 1},
     "urgent care": {"Family Medicine": 60, "Emergency Medicine": 25, "Pediatrics": 15},
     "inpatient": {
         "Hospital Medicine": 40, "Obstetrics and Gynecology": 12, "Cardiology": 10, "General Surgery": 10,
-        "Internal Medicine": 8, "Orthopedic Surgery": 6, "Pediatrics": 6, "Oncology": 4, "Pulmonology": 4,
+        "Internal Medicine": 8, "Orthopedic Surgery": 6, "Pediatrics": 30, "Oncology": 4, "Pulmonology": 4,
         "Neurology": 3, "Psychiatry": 3, "Gastroenterology": 2,
     },
     "ambulatory surgery": {
         "General Surgery": 35, "Orthopedic Surgery": 30, "Gastroenterology": 20, "Obstetrics and Gynecology": 10,
         "Dermatology": 5,
     },
-    "observation": {"Hospital Medicine": 50, "Cardiology": 20, "Internal Medicine": 15, "Emergency Medicine": 10, "Pediatrics": 5},
+    "observation": {"Hospital Medicine": 50, "Cardiology": 20, "Pediatrics": 20, "Internal Medicine": 15, "Emergency Medicine": 10},
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -269,6 +276,7 @@ ICD10_CODES = (
     ("M54.50", "Low back pain, unspecified", 18, "primary musculoskeletal", "", 18, 120, ""),
     ("M25.561", "Pain in right knee", 8, "musculoskeletal primary", "", 10, 120, ""),
     ("M17.11", "Unilateral primary osteoarthritis, right knee", 8, "musculoskeletal surgical", "", 45, 120, ""),
+    ("Q65.2", "Congenital dislocation of hip, unspecified", 2, "musculoskeletal pediatric", "", 0, 5, ""),
     ("M81.0", "Age-related osteoporosis without current pathological fracture", 5, "womens musculoskeletal endocrine", "", 50, 120, "ambulatory"),
     ("S93.401A", "Sprain of unspecified ligament of right ankle, initial encounter", 8, "injury musculoskeletal", "", 5, 120, ""),
     ("S61.411A", "Laceration without foreign body of right hand, initial encounter", 6, "injury", "", 2, 120, ""),
@@ -291,6 +299,8 @@ ICD10_CODES = (
     ("F33.1", "Major depressive disorder, recurrent, moderate", 10, "behavioral", "", 12, 120, ""),
     ("F90.0", "Attention-deficit hyperactivity disorder, predominantly inattentive type", 8, "behavioral pediatric", "", 4, 120, "ambulatory"),
     ("F10.20", "Alcohol dependence, uncomplicated", 4, "behavioral inpatient", "", 18, 120, ""),
+    ("F84.0", "Autistic disorder", 6, "behavioral pediatric", "", 2, 120, ""),
+    ("F89", "Unspecified disorder of psychological development", 3, "behavioral pediatric", "", 0, 17, ""),
     ("G43.909", "Migraine, unspecified, not intractable, without status migrainosus", 8, "neuro", "", 8, 120, ""),
     ("G40.909", "Epilepsy, unspecified, not intractable, without status epilepticus", 4, "neuro pediatric", "", 0, 120, ""),
     ("G30.9", "Alzheimer's disease, unspecified", 4, "neuro", "", 60, 120, ""),
@@ -304,7 +314,7 @@ ICD10_CODES = (
     ("K40.90", "Unilateral inguinal hernia, without obstruction or gangrene, not specified as recurrent", 5, "surgical", "", 0, 120, ""),
     ("Z12.11", "Encounter for screening for malignant neoplasm of colon", 10, "digestive", "", 45, 120, "ambulatory"),
     ("Z34.90", "Encounter for supervision of normal pregnancy, unspecified, unspecified trimester", 12, "obstetric", "F", 18, 45, "ambulatory"),
-    ("O80", "Encounter for full-term uncomplicated delivery", 8, "obstetric inpatient", "F", 18, 45, "hospital"),
+    ("O80", "Encounter for full-term uncomplicated delivery", 8, "obstetric", "F", 18, 45, "hospital"),
     ("Z01.419", "Encounter for gynecological examination (general) (routine) without abnormal findings", 12, "womens", "F", 18, 120, "ambulatory"),
     ("Z12.31", "Encounter for screening mammogram for malignant neoplasm of breast", 10, "womens", "F", 40, 120, "ambulatory"),
     ("N95.1", "Menopausal and female climacteric states", 5, "womens endocrine", "F", 40, 70, "ambulatory"),
@@ -373,8 +383,8 @@ CA|Victorville,92392-95,122;Vallejo,94589-92,122;Chico,95926-73,121;Berkeley,947
 CA|El Monte,91731-32,117;Carlsbad,92008-11,115;Downey,90240-42,114;Costa Mesa,92626-27,113
 CA|Fairfield,94533-34,113;Inglewood,90301-11,112;Antioch,94509-31,111;Temecula,92590-92,110
 CA|Murrieta,92562-63,110;Richmond,94801-50,110;West Covina,91790-92,108;Norwalk,90650-50,107
-CA|Daly City,94014-15,107;Burbank,91501-06,105;Santa Maria,93454-58,105
-CA|Universal City,91608-08,105;Clovis,93611-19,104;El Cajon,92019-21,104
+CA|Daly City,94014-15,107;Burbank,91501-06,105;Santa Maria,93454-58,105;Clovis,93611-19,104
+CA|El Cajon,92019-21,104;San Mateo,94401-04,104
 CO|Denver,80202-99,729;Colorado Springs,80902-51,457;Aurora,80010-45,359
 CO|Fort Collins,80521-28,171;Thornton,80241-41,133;Westminster,80030-31,116;Arvada,80002-07,115
 CO|Pueblo,81001-08,109;Greeley,80631-34,109;Boulder,80301-05,107
@@ -388,7 +398,7 @@ FL|Fort Lauderdale,33301-94,183;Cape Coral,33904-93,175;Pembroke Pines,33028-28,
 FL|Port Saint Lucie,34952-87,165;Hollywood,33019-29,150;Gainesville,32601-53,145
 FL|Coral Springs,33065-71,129;West Palm Beach,33401-17,121;Palm Bay,32905-09,120
 FL|Clearwater,33755-65,117;Miami Gardens,33056-56,113;Pompano Beach,33060-76,108
-FL|Lakeland,33801-15,104
+FL|Lakeland,33801-15,104;Brandon,33510-11,103
 GA|Atlanta,30303-69,511;Columbus,31901-09,207;Savannah,31401-21,148;Athens,30601-07,127
 HI|Honolulu,96813-50,351
 IA|Des Moines,50307-95,214;Cedar Rapids,52401-11,130
@@ -401,8 +411,8 @@ KS|Topeka,66603-83,126
 KY|Louisville,40202-99,624;Lexington,40502-17,320
 LA|New Orleans,70112-70,363;Baton Rouge,70801-36,227;Shreveport,71101-29,188
 LA|Metairie,70001-06,138;Lafayette,70501-08,121
-MA|Boston,02108-99,654;South Boston,02127-27,571;Worcester,01602-55,207;Springfield,01103-52,154
-MA|Lowell,01850-54,111;Cambridge,02138-42,110
+MA|Boston,02108-99,654;Worcester,01602-55,207;Springfield,01103-52,154;Lowell,01850-54,111
+MA|Cambridge,02138-42,110
 MD|Baltimore,21201-87,586
 ME|Portland,04101-09,67
 MI|Detroit,48201-43,646;Grand Rapids,49503-48,195;Warren,48088-93,134
@@ -421,7 +431,7 @@ NH|Manchester,03101-09,110
 NJ|Newark,07102-14,282;Jersey City,07302-11,264;Paterson,07501-24,148;Elizabeth,07201-08,129
 NM|Albuquerque,87101-23,565
 NV|Las Vegas,89101-99,642;Henderson,89002-74,286;Reno,89501-23,264;North Las Vegas,89030-87,235
-NY|New York,10001-90,4683;Brooklyn,11201-56,2736;Bronx,10451-75,1385;Staten Island,10301-14,469
+NY|Brooklyn,11201-56,2736;New York,10001-90,1488;Bronx,10451-75,1385;Staten Island,10301-14,469
 NY|Buffalo,14201-28,258;Jamaica,11430-36,217;Rochester,14604-26,210;Yonkers,10701-10,201
 NY|Astoria,11102-06,150;Syracuse,13202-24,144;Elmhurst,11373-73,113;Corona,11368-68,110
 OH|Columbus,43201-40,913;Cleveland,44102-44,365;Cincinnati,45202-55,311;Toledo,43601-23,266
@@ -572,12 +582,13 @@ TABLE_SCHEMAS = {
     "encounters": ENCOUNTERS_SCHEMA,
     "claims": CLAIMS_SCHEMA,
 }
-# Bytes per row measured on this generator's output (--rows 100000), for --dry-run estimates.
+# Bytes per row measured on this generator's output at --rows 100000, for --dry-run estimates
+# (Delta is written by pyarrow with its own compression defaults, hence larger than parquet).
 BYTES_PER_ROW = {
-    "parquet": {"providers": 40, "patients": 75, "encounters": 22, "claims": 24},
-    "csv": {"providers": 130, "patients": 230, "encounters": 170, "claims": 220},
-    "json": {"providers": 270, "patients": 480, "encounters": 330, "claims": 480},
-    "delta": {"providers": 40, "patients": 75, "encounters": 22, "claims": 24},
+    "parquet": {"providers": 30, "patients": 50, "encounters": 18, "claims": 26},
+    "csv": {"providers": 115, "patients": 170, "encounters": 148, "claims": 170},
+    "json": {"providers": 245, "patients": 365, "encounters": 296, "claims": 412},
+    "delta": {"providers": 45, "patients": 85, "encounters": 24, "claims": 34},
 }
 
 
@@ -670,7 +681,7 @@ def civil_date_parts(day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 # Every day a birth or a visit can fall on, decoded once: ages then cost two gathers per row.
-FIRST_CALENDAR_DAY = -40_000  # before the oldest birth (100 years before AGE_REFERENCE_DATE)
+FIRST_CALENDAR_DAY = -40_000  # before the oldest possible birth (100 years before 2025)
 CALENDAR_YEAR, CALENDAR_MONTH_DAY = civil_date_parts(np.arange(FIRST_CALENDAR_DAY, WINDOW_DAYS))
 
 
@@ -684,6 +695,7 @@ def age_in_years(birth_day: np.ndarray, on_day: np.ndarray) -> np.ndarray:
 # Value pools from Mimesis (built once, de-duplicated and sorted: set order depends on
 # PYTHONHASHSEED, a sorted list does not)
 # ---------------------------------------------------------------------------------------------
+NOT_A_PLACE_NAME = {"Access", "Hospital", "Medical", "Center", "Parking", "Lot", "Loop", "Tunnel", "Ccsf", "Sfgh", "Ggp"}
 POOL_DRAWS = 3_000  # public Mimesis calls per pool; covers the en lists (≈ 1,000 names each)
 
 
@@ -722,6 +734,9 @@ def build_pools(locale: str, seed: int) -> Pools:
     male_last = pool(lambda: person.last_name(gender=Gender.MALE))
     street_names = pool(address.street_name)
     suffixes = pool(address.street_suffix)
+    # Some street names are places themselves ("Letterman Hospital Access", "Ccsf Parking Lot"):
+    # fine for a street, confusing inside a facility name.
+    place_names = [n for n in street_names if not (set(n.split()) & NOT_A_PLACE_NAME or any(c.isdigit() for c in n))]
     # Suffix index cycles through the sorted suffixes: every street gets one, deterministically.
     streets = [f"{name} {suffixes[i % len(suffixes)]}" for i, name in enumerate(street_names)]
     first, last = female_first + male_first, female_last + male_last
@@ -734,7 +749,7 @@ def build_pools(locale: str, seed: int) -> Pools:
         last_slugs=pl.Series([_ascii_slug(n) or "user" for n in last], dtype=pl.String),
         female_last=len(female_last),
         streets=pl.Series(streets, dtype=pl.String),
-        place_names=pl.Series(street_names, dtype=pl.String),
+        place_names=pl.Series(place_names or street_names, dtype=pl.String),
     )
 
 
@@ -790,7 +805,7 @@ def provider_traits(seed: int, start: int, n: int, systems: int) -> dict[str, np
 
 def npi_for(index: np.ndarray) -> pl.Series:
     """Unique, Luhn-valid NPIs (first digit 1 or 2) for provider rows ``index``."""
-    base = 100_000_000 + affine_scramble(index, 123_606_797, 48_271_903, 200_000_000)
+    base = 100_000_000 + affine_scramble(index, *NPI_SCRAMBLE)
     return pl.Series(base * 10 + npi_check_digit(base), dtype=pl.Int64).cast(pl.String)
 
 
@@ -848,6 +863,19 @@ def make_providers(
 # Patients
 # ---------------------------------------------------------------------------------------------
 AGE_BAND_LABELS = tuple(band[0] for band in AGE_BANDS)
+# Fewest and most days lived before AGE_REFERENCE_DATE for each band, from calendar dates (a
+# band [18, 45) means born after 1980-01-01 and on or before 2007-01-01); at least one day, so
+# every birth is on or before 2024-12-31.
+AGE_BAND_DAYS_OLD = np.asarray(
+    [
+        (
+            max(1, (AGE_REFERENCE_DATE - AGE_REFERENCE_DATE.replace(year=AGE_REFERENCE_DATE.year - low)).days),
+            (AGE_REFERENCE_DATE - AGE_REFERENCE_DATE.replace(year=AGE_REFERENCE_DATE.year - high)).days - 1,
+        )
+        for _, low, high, _, _ in AGE_BANDS
+    ],
+    dtype=np.int64,
+)
 
 
 def patient_traits(seed: int, start: int, n: int) -> dict[str, np.ndarray]:
@@ -858,11 +886,9 @@ def patient_traits(seed: int, start: int, n: int) -> dict[str, np.ndarray]:
     """
     rng = np.random.default_rng([seed, PATIENT_TRAITS_SALT, start])
     band = weighted_index(rng, [b[3] for b in AGE_BANDS], n)
-    low = np.round(np.asarray([b[1] for b in AGE_BANDS]) * 365.25).astype(np.int64)
-    high = np.round(np.asarray([b[2] for b in AGE_BANDS]) * 365.25).astype(np.int64)
-    # Days lived before AGE_REFERENCE_DATE, uniform inside the band; at least 1, so every birth
-    # is on or before 2024-12-31.
-    days_old = 1 + low[band] + (rng.random(n) * (high[band] - low[band])).astype(np.int64)
+    # Days lived before AGE_REFERENCE_DATE, uniform over the band's birth dates.
+    youngest, oldest = AGE_BAND_DAYS_OLD[band, 0], AGE_BAND_DAYS_OLD[band, 1]
+    days_old = youngest + (rng.random(n) * (oldest - youngest + 1)).astype(np.int64)
     birth_day = (REFERENCE_OFFSET - days_old).astype(np.int32)  # days from WINDOW_START
     sex = weighted_index(rng, SEX_WEIGHTS, n).astype(np.int8)
     payer_table = conditional_table(np.asarray([PAYER_WEIGHTS_BY_AGE_BAND[b] for b in AGE_BAND_LABELS], dtype=np.float64))
@@ -891,8 +917,8 @@ def make_patients(start: int, n: int, *, seed: int, pools: Pools, places: pl.Dat
     phone_missing = rng.random(n) < PHONE_NULL_RATE
     email_missing = rng.random(n) < EMAIL_NULL_RATE
     payer = labels(PAYERS, traits["payer"])
-    member_digits = affine_scramble(row, 618_033_989, 271_828_183, 1_000_000_000)
-    mrn_digits = affine_scramble(row, 381_966_011, 141_421_357, 1_000_000_000)
+    member_digits = affine_scramble(row, *MEMBER_ID_SCRAMBLE)
+    mrn_digits = affine_scramble(row, *MRN_SCRAMBLE)
     frame = pl.DataFrame(
         {
             "patient_id": PATIENT_ID_START + row,
@@ -1023,7 +1049,7 @@ def build_workforce(seed: int, providers: int, systems: pl.DataFrame) -> Workfor
 _WINDOW_DAYS = np.datetime64(WINDOW_START.isoformat(), "D") + np.arange(WINDOW_DAYS).astype("timedelta64[D]")
 WEEKDAY_OFFSETS = np.flatnonzero(np.is_busday(_WINDOW_DAYS))  # days from WINDOW_START, Mon–Fri
 DST_FIRST_DAY = (DST_START - WINDOW_START).days
-DST_LAST_DAY = (DST_END - WINDOW_START).days  # exclusive (clocks fall back that morning)
+DST_LAST_DAY = (DST_END - WINDOW_START).days
 
 
 def encounter_core(
@@ -1072,8 +1098,13 @@ def encounter_core(
     round_the_clock = np.asarray([t["hours"] is None for t in types])[kind]
     minute = np.where(round_the_clock, arrival_minute, slot_minute)
 
-    # Local → UTC with the facility state's offset (one hour less in daylight saving time).
-    in_dst = (day >= DST_FIRST_DAY) & (day < DST_LAST_DAY) & workforce.system_observes_dst[system]
+    # Local → UTC with the facility state's offset, one hour less in daylight saving time. Clocks
+    # spring forward at 02:00 on the first day (02:xx does not exist: read as standard time, i.e.
+    # 03:xx daylight time) and fall back at 02:00 on the last (01:xx happens twice: the first).
+    in_dst = ((day > DST_FIRST_DAY) | ((day == DST_FIRST_DAY) & (minute >= 180))) & (
+        (day < DST_LAST_DAY) | ((day == DST_LAST_DAY) & (minute < 120))
+    )
+    in_dst &= workforce.system_observes_dst[system]
     utc_offset_hours = workforce.system_utc_offset[system] - in_dst
     admit = (EPOCH_DAY_OF_WINDOW + day) * MICROS_PER_DAY + (minute + 60 * utc_offset_hours) * MICROS_PER_MINUTE
 
@@ -1509,6 +1540,7 @@ def main(argv: list[str] | None = None) -> dict:
             "tables": estimate,
             "estimated_bytes": sum(t["estimated_bytes"] for t in estimate.values()),
         }
+        progress(f"dry run: {sum(rows.values()):,} rows in {len(rows)} tables planned, nothing written")
         print(json.dumps(summary, indent=2))
         return summary
 

@@ -186,6 +186,15 @@ def test_default_ratios_at_scale_without_writing() -> None:
     assert retail.make_plan(42, 100_000_000, None, None, 1, 3.0).rows["stores"] == 50
 
 
+def test_big_baskets_get_smaller_transaction_chunks() -> None:
+    """Memory stays bounded: a chunk's line items stay near 3M rows whatever the basket size."""
+    plan = retail.make_plan(42, 10, None, None, 1_000_000, 30.0)
+    assert [n for _, n, _ in plan.line_chunks] == [100_000] * 10
+    lines_per_chunk = np.diff([first for _, _, first in plan.line_chunks] + [plan.rows["line_items"]])
+    assert lines_per_chunk.max() < 3_100_000
+    assert abs(plan.rows["line_items"] / 1_000_000 - 30.0) < 0.05
+
+
 def test_chunks_join_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Small chunks exercise the chunk boundaries: ids run on, totals still add up."""
     original = retail.chunk_bounds
@@ -645,7 +654,7 @@ def test_ten_million_transactions_stream_in_bounded_memory(tmp_path: Path) -> No
     lines = pl.scan_parquet(tmp_path / "line_items.parquet")
     counts = transactions.select(pl.len(), pl.col("txn_id").n_unique().alias("unique"), pl.col("txn_id").max()).collect()
     assert counts.row(0) == (10_000_000, 10_000_000, 10_000_000)
-    line_counts = lines.select(pl.len(), pl.col("line_item_id").n_unique(), pl.col("line_item_id").max()).collect().row(0)
+    line_counts = lines.select(pl.len(), pl.col("line_item_id").n_unique().alias("unique"), pl.col("line_item_id").max()).collect().row(0)
     assert line_counts[0] == line_counts[1] == line_counts[2]
     mismatched = (
         lines.group_by("txn_id").agg(pl.col("line_total").sum().alias("total"))

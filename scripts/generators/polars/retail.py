@@ -364,6 +364,7 @@ def draw_us_places(places: pl.DataFrame, rng: np.random.Generator, n: int) -> pl
         }
     )
 
+
 # ---------------------------------------------------------------------------------------------
 # Polars schemas, one per table, matching assets/schemas/retail_<entity>.json
 # ---------------------------------------------------------------------------------------------
@@ -578,6 +579,12 @@ def basket_sizes(seed: int, start: int, n: int, lines_per_transaction: float) ->
     return 1 + rng.poisson(lines_per_transaction - 1.0, n)
 
 
+def transaction_chunk_rows(lines_per_transaction: float) -> int:
+    """Transactions per chunk: CHUNK_ROWS at the default basket size, fewer for bigger baskets,
+    so a chunk's line items stay near 3 million rows whatever --lines-per-transaction is."""
+    return min(CHUNK_ROWS, max(1, int(CHUNK_ROWS * DEFAULT_LINES_PER_TRANSACTION / lines_per_transaction)))
+
+
 def make_plan(seed: int, rows: int, products: int | None, stores: int | None, transactions: int | None,
               lines_per_transaction: float) -> Plan:
     store_count = stores or min(max(rows // CUSTOMERS_PER_STORE, MIN_STORES), MAX_STORES)
@@ -585,7 +592,7 @@ def make_plan(seed: int, rows: int, products: int | None, stores: int | None, tr
     transaction_count = transactions or rows * TRANSACTIONS_PER_CUSTOMER
     plan = Plan(seed=seed, rows={}, lines_per_transaction=lines_per_transaction)
     first_line = 0
-    for start, n in chunk_bounds(transaction_count):
+    for start, n in chunk_bounds(transaction_count, transaction_chunk_rows(lines_per_transaction)):
         plan.line_chunks.append((start, n, first_line))
         first_line += int(basket_sizes(seed, start, n, lines_per_transaction).sum()) if n else 0
     plan.rows = {

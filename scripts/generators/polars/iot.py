@@ -93,7 +93,8 @@ CHUNK_ROWS = 1_000_000
 # can rebuild any device's profile without the devices table in memory.
 DEVICE_BLOCK = 1024
 
-# Salts keep each table's random streams apart: rng = default_rng([seed, SALT, first row]).
+# Salts keep each table's random streams apart: rng = default_rng([seed, SALT, chunk start]),
+# the chunk start being its first row, first device (readings) or first track (telemetry).
 PROFILE_SALT, DEVICES_SALT, READINGS_SALT, ANOMALY_SALT, EVENTS_SALT, TELEMETRY_SALT, POOLS_SALT = range(
     101, 108
 )
@@ -116,7 +117,7 @@ MOBILE_TYPES = np.array([mobile for _, _, mobile, _ in DEVICE_TYPES])
 # DEGRADED_ANOMALY_SHARE of the anomalous readings and EVENT_DEGRADED_SHARE of warnings/criticals.
 STATUSES = (("active", 85), ("degraded", 7), ("maintenance", 5), ("offline", 3))
 STATUS_POOL = np.repeat(np.arange(len(STATUSES)), [w for _, w in STATUSES])
-DEGRADED = 1
+DEGRADED = [name for name, _ in STATUSES].index("degraded")
 DEGRADED_ANOMALY_SHARE = 0.5
 EVENT_DEGRADED_SHARE = 0.5
 

@@ -278,18 +278,23 @@ def run_tier1_chain(blocks: list[Block], workdir: Path, timeout: float = BLOCK_T
     payload.write_text(json.dumps([{"file": b.rel, "line": b.line, "source": b.padded_source()}
                                    for b in blocks]), encoding="utf-8")
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", MPLBACKEND="Agg")
-    try:
-        completed = subprocess.run([sys.executable, "-c", _RUNNER, str(payload)], cwd=workdir, env=env,
-                                   capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return ChainRun(blocks[-1].line if len(blocks) == 1 else blocks[0].line,
-                        f"timed out after {timeout:.0f} s (the chain starting at line {blocks[0].line})")
-    if completed.returncode == 0:
-        return ChainRun(None, completed.stdout)
-    marker = re.search(r"^DOCS_BLOCK_FAILED (\d+)$", completed.stderr, re.M)
+    # Own process group, so a timeout also ends whatever the block started (a `uv run`, a server).
+    with subprocess.Popen([sys.executable, "-c", _RUNNER, str(payload)], cwd=workdir, env=env, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            # Which block was running is unknown: the chain's first block carries the verdict.
+            return ChainRun(blocks[0].line, f"timed out after {timeout:.0f} s (the chain starting at line "
+                                            f"{blocks[0].line}, {len(blocks)} block(s))")
+    if process.returncode == 0:
+        return ChainRun(None, stdout)
+    marker = re.search(r"^DOCS_BLOCK_FAILED (\d+)$", stderr, re.M)
     failed = int(marker.group(1)) if marker else blocks[0].line
-    details = re.sub(r"^DOCS_BLOCK_FAILED \d+\n", "", completed.stderr, flags=re.M)
-    return ChainRun(failed, f"exit code {completed.returncode}\n{details[-6000:]}")
+    details = re.sub(r"^DOCS_BLOCK_FAILED \d+\n", "", stderr, flags=re.M)
+    return ChainRun(failed, f"exit code {process.returncode}\n{details[-6000:]}")
 
 
 class BlockTimeout(Exception):
@@ -615,7 +620,7 @@ def _get_attribute(obj, attr: str):
         static = inspect.getattr_static(obj, attr)
     except AttributeError:
         if inspect.isclass(obj) and hasattr(obj, "__getattr__"):
-            raise _Unknown
+            raise _Unknown from None
         try:
             return getattr(obj, attr)
         except AttributeError:
@@ -626,7 +631,7 @@ def _get_attribute(obj, attr: str):
         # On a class a property is a descriptor, not a value: follow its annotated return type.
         return_type = _return_type(static.fget if isinstance(static, property) else static.func)
         if return_type is None:
-            raise _Unknown
+            raise _Unknown from None
         return return_type
     try:
         return getattr(obj, attr)
@@ -660,7 +665,7 @@ def _return_type(function):
 
     def closeness(module_name: str) -> int:
         shared = 0
-        for mine, theirs in zip(home.split("."), module_name.split(".")):
+        for mine, theirs in zip(home.split("."), module_name.split("."), strict=False):
             if mine != theirs:
                 break
             shared += 1
@@ -1406,7 +1411,7 @@ class PinMention:
 
 
 def pin_files(root: Path) -> list[Path]:
-    """Where version pins may appear: the guides, scripts/ and tests/requirements*.txt."""
+    """Where version pins may appear: the guides, scripts/ and the tests' requirements files."""
     files = guide_files(root)
     scripts = root / "scripts"
     if scripts.is_dir():
@@ -1414,7 +1419,8 @@ def pin_files(root: Path) -> list[Path]:
                         and "__pycache__" not in p.parts)
     tests = root / "tests"
     if tests.is_dir():
-        files += sorted(tests.glob("requirements*.txt"))
+        # tests/requirements*.txt and the environments tests build (tests/<env>/requirements*.txt).
+        files += sorted(p for p in tests.rglob("requirements*.txt") if "fixtures" not in p.relative_to(tests).parts)
     return files
 
 

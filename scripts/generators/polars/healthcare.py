@@ -123,11 +123,11 @@ PAYER_WEIGHTS_BY_AGE_BAND = {
     "75-84": (3, 95, 2, 0),
     "85+": (2, 96, 2, 0),
 }
-# Member ids: plan prefix + 9 digits. Real Medicare MBIs never contain the letter Z, and these
-# prefixes belong to no plan: the ids look like member ids but identify no one.
+# Member ids: a made-up plan prefix + 9 digits. Real Medicare MBIs are 11 characters and never
+# contain the letter Z, so these cannot be one; they look like member ids but identify no one.
 MEMBER_ID_PREFIX = {"Commercial": "ZCM", "Medicare": "ZMR", "Medicaid": "ZMD"}
 # (multiplier, increment, modulus) of the affine bijections that turn row numbers into ids:
-# multipliers near modulus × 0.618, coprime to the modulus (see affine_scramble).
+# multipliers near modulus × 0.618 (or × 0.382), coprime to the modulus (see affine_scramble).
 MRN_SCRAMBLE = (381_966_011, 141_421_357, 1_000_000_000)
 MEMBER_ID_SCRAMBLE = (618_033_989, 271_828_183, 1_000_000_000)
 NPI_SCRAMBLE = (123_606_797, 48_271_903, 200_000_000)  # NPI bases 100000000..299999999
@@ -138,7 +138,8 @@ EMAIL_NULL_RATE = 0.20  # many patients never give a portal e-mail
 # ---------------------------------------------------------------------------------------------
 # Providers: specialties and health systems
 # ---------------------------------------------------------------------------------------------
-# share of providers %, who they see, home setting, diagnosis areas (matched against ICD10_CODES)
+# share: % of providers; sees: the patients it may see; home setting: where its providers'
+# home facility is; diagnosis areas: matched against the areas of ICD10_CODES.
 SPECIALTIES = (
     # specialty, department, share, sees, home setting, diagnosis areas
     ("Family Medicine", "Family Medicine", 18, "all", "clinic", "primary acute"),
@@ -187,7 +188,7 @@ NO_DST_STATES = ("AZ", "HI")
 # Encounters
 # ---------------------------------------------------------------------------------------------
 # weight: share of encounters (%); setting: which facility of the provider's system;
-# days: scheduled visits on weekdays only; hours: local (open, close, slot minutes) or None for
+# weekdays: scheduled visits, Monday to Friday only; hours: local (open, close, slot minutes) or None for
 # round-the-clock arrivals (ARRIVAL_HOUR_WEIGHTS); los: length of stay in minutes =
 # offset + Gamma(shape, scale); extra_claims: relative chance of each claim beyond the first.
 ENCOUNTER_TYPES = {
@@ -200,7 +201,7 @@ ENCOUNTER_TYPES = {
     "observation": dict(weight=2, setting="hospital", weekdays=False, hours=None, los=(240, 3.0, 400.0), extra_claims=2.0),
 }
 ENCOUNTER_TYPE_NAMES = tuple(ENCOUNTER_TYPES)
-HOSPITAL_SETTINGS = ("hospital",)  # diagnoses that need a bed happen in these settings only
+HOSPITAL_SETTINGS = ("hospital",)  # where bed-bound diagnoses happen and screenings do not
 # ED arrivals by local hour (shape of the CDC NHAMCS hourly curve): low before dawn, a plateau
 # from late morning to evening.
 ARRIVAL_HOUR_WEIGHTS = (22, 18, 15, 13, 12, 13, 18, 28, 39, 47, 52, 53, 53, 52, 51, 51, 51, 51, 51, 49, 46, 41, 35, 28)
@@ -620,8 +621,8 @@ def conditional_table(weights: np.ndarray) -> np.ndarray:
     Row r's cumulative probabilities are shifted into (r, r + 1]; searching r + u (u uniform in
     [0, 1)) therefore lands inside row r's block. Every row must have a positive total.
     """
-    cumulative = np.cumsum(weights / weights.sum(axis=1, keepdims=True), axis=1)
-    cumulative[:, -1] = 1.0
+    cumulative = np.minimum(np.cumsum(weights / weights.sum(axis=1, keepdims=True), axis=1), 1.0)
+    cumulative[:, -1] = 1.0  # exactly, whatever the rounding: the row's block ends at r + 1
     return (cumulative + np.arange(len(weights))[:, None]).ravel()
 
 
@@ -1202,7 +1203,7 @@ def make_claims(
     if quota >= n:
         extra_weight = np.asarray([t["extra_claims"] for t in ENCOUNTER_TYPES.values()])[core["kind"]]
         cumulative = np.cumsum(extra_weight)
-        extra = np.searchsorted(cumulative, rng.random(quota - n) * cumulative[-1], side="right") if n else []
+        extra = search_in_order(cumulative, rng.random(quota - n) * cumulative[-1])
         per_encounter = 1 + np.bincount(np.minimum(extra, n - 1), minlength=n)
     else:
         per_encounter = np.zeros(n, dtype=np.int64)

@@ -96,7 +96,13 @@ def check_block(block: ds.Block, request, tmp_path_factory) -> list[str]:
             workdir = tmp_path_factory.mktemp(re.sub(r"\W+", "-", f"{head.rel}-{head.line}"))
             _CHAIN_RUNS[key] = ds.run_spark_chain(chain, request.getfixturevalue("spark"), workdir / "cwd")
     outcome = _CHAIN_RUNS[key].outcome_for(block)
+    if outcome and DATABRICKS_ONLY_FAILURE.search(outcome):
+        outcome += "\n(hint: code that needs a workspace goes in a ```python databricks block)"
     return [outcome] if outcome else []
+
+
+DATABRICKS_ONLY_FAILURE = re.compile(r"No module named '(databricks|dlt|pyspark\.pipelines)|"
+                                     r"name '(dbutils|display|displayHTML)' is not defined")
 
 
 # --------------------------------------------------------------------------------------------

@@ -12,11 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import os
 import shutil
 import subprocess
 import sys
-from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +28,8 @@ validate = load_script("utils/validate.py")
 SCRIPT = REPO / "scripts" / "generators" / "polars" / "financial.py"
 TABLES = ("customers", "accounts", "trades", "transactions")
 KEYS = {"customers": "customer_id", "accounts": "account_id", "trades": "trade_id", "transactions": "txn_id"}
-PARENTS = [("accounts", "customer_id", "customers"), ("trades", "account_id", "accounts"), ("transactions", "account_id", "accounts")]
+PARENTS = [("accounts", "customer_id", "customers"), ("trades", "account_id", "accounts"),
+           ("transactions", "account_id", "accounts")]
 CONTRACTS = {table: json.loads((SCHEMAS / f"financial_{entity}.json").read_text())
              for table, entity in zip(TABLES, ("customer", "account", "trade", "transaction"))}
 # Typed again here, not imported, so the calendar checks are independent of the generator.
@@ -514,7 +513,9 @@ def test_trades_happen_in_nyse_sessions_and_settle_t_plus_one_or_two(main_run):
 
 def test_symbol_popularity_and_price_levels(main_run):
     trades = main_run["trades"].with_columns(
-        log_price=pl.col("price").cast(pl.Float64).log(), day=pl.col("timestamp").dt.convert_time_zone("America/New_York").dt.date())
+        log_price=pl.col("price").cast(pl.Float64).log(),
+        day=pl.col("timestamp").dt.convert_time_zone("America/New_York").dt.date(),
+    )
     # Zipf(1) over 500 symbols: the ten most traded hold H(10)/H(500) = 43.1% (4 sigma).
     harmonic = np.cumsum(1 / np.arange(1, 501))
     p = harmonic[9] / harmonic[-1]
@@ -532,18 +533,19 @@ def test_symbol_popularity_and_price_levels(main_run):
     assert deviation["dev"].abs().max() < 0.02
     assert abs(deviation["dev"].std() / 0.003 - 1) < 0.15
     # Daily walk: 1.5% log-returns, from the most traded symbol's daily mean prices (within 20%).
-    busiest = top_symbol = trades["symbol"].value_counts().sort("count", descending=True)["symbol"][0]
+    top_symbol = trades["symbol"].value_counts().sort("count", descending=True)["symbol"][0]
     daily = trades.filter(pl.col("symbol") == top_symbol).group_by("day").agg(pl.col("log_price").mean()).sort("day")
-    business_days = np.busday_count(daily["day"].to_numpy()[:-1].astype("datetime64[D]"), daily["day"].to_numpy()[1:].astype("datetime64[D]"),
-                                    holidays=np.array(NYSE_HOLIDAYS_2024, dtype="datetime64[D]"))
+    days = daily["day"].to_numpy().astype("datetime64[D]")
+    business_days = np.busday_count(days[:-1], days[1:], holidays=np.array(NYSE_HOLIDAYS_2024, dtype="datetime64[D]"))
     returns = np.diff(daily["log_price"].to_numpy()) / np.sqrt(business_days)
-    assert busiest and abs(returns.std() / 0.015 - 1) < 0.2
+    assert abs(returns.std() / 0.015 - 1) < 0.2
 
 
 # --- Transactions ---------------------------------------------------------------------------------
 
 def test_transaction_types_follow_the_account_type(main_run):
-    txns = main_run["transactions"].join(main_run["accounts"].select("account_id", pl.col("type").alias("account_type")), on="account_id")
+    account_types = main_run["accounts"].select("account_id", pl.col("type").alias("account_type"))
+    txns = main_run["transactions"].join(account_types, on="account_id")
     for account_type, weights in gen.TXN_TYPE_WEIGHTS.items():
         subset = txns.filter(pl.col("account_type") == account_type)["type"]
         assert_shares(subset, dict(zip(gen.TXN_TYPES, weights)), f"{account_type} transactions")

@@ -64,6 +64,10 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+from mimesis import Address, Finance, Person
+from mimesis.datasets import STOCK_TICKERS
+from mimesis.keys import romanize
+from mimesis.locales import Locale
 
 INDUSTRY = "financial"
 GENERATOR = "scripts/generators/polars/financial.py"
@@ -194,7 +198,7 @@ TRADING_DAYS = _calendar[np.is_busday(_calendar, holidays=NYSE_HOLIDAYS)].astype
 SESSION_SECONDS = np.where(np.isin(TRADING_DAYS, NYSE_EARLY_CLOSES.astype(np.int64)), 3.5 * 3600, 6.5 * 3600)
 # Per trading day: seconds New York is behind UTC (5 h standard, 4 h daylight time, from the time
 # zone database), and the settlement day, so trades need only gathers, not calendar arithmetic.
-_noon = pl.Series((TRADING_DAYS * 86_400 + 12 * 3600) * 1_000_000, dtype=pl.Int64).cast(pl.Datetime("us"))
+_noon = pl.Series((TRADING_DAYS * SECONDS_PER_DAY + 12 * 3600) * MICROSECONDS, dtype=pl.Int64).cast(pl.Datetime("us"))
 NEW_YORK_BEHIND_UTC = (
     (_noon.dt.replace_time_zone("America/New_York").dt.convert_time_zone("UTC").dt.replace_time_zone(None) - _noon)
     .dt.total_seconds()
@@ -225,7 +229,7 @@ TXN_AMOUNT_LOGNORMAL = {
     "withdrawal": (120.0, 0.7),
     "transfer": (350.0, 1.2),
     "payment": (42.0, 1.1),
-    "fee": (15.0, 0.0),
+    "fee": (15.0, 0.0),  # placeholder: fees come from FEE_SCHEDULE_CENTS
     "interest": (4.0, 1.3),
     "dividend": (25.0, 1.4),
 }
@@ -485,7 +489,7 @@ TRANSACTIONS_SCHEMA = {
 # --- Value pools, built once from Mimesis ---------------------------------------------------------
 POOL_DRAWS = 4_000  # enough draws to see nearly every value of Mimesis' name and street lists
 PERSON_NAMES = 20_000  # full names of transfer counterparties, paired once per run
-# Letters a check digit may use for a CUSIP issuer code (I and O are avoided: they read as 1/0).
+# Characters of a synthetic CUSIP issuer code (no I or O: they read as 1 and 0).
 CUSIP_CHARACTERS = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 # BIC location characters; the second location character is always "0", which marks a test BIC.
 BIC_LOCATION_CHARACTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -524,8 +528,6 @@ CHANNEL_CODE = {channel: code for code, channel in enumerate(CHANNELS)}
 
 def mimesis_locale(text: str) -> str:
     """argparse type: a Mimesis locale code such as en, de or pt-br."""
-    from mimesis.locales import Locale
-
     codes = sorted(locale.value for locale in Locale)
     if text not in codes:
         raise argparse.ArgumentTypeError(f"unknown locale {text!r}; Mimesis knows {', '.join(codes)}")
@@ -544,8 +546,9 @@ def ascii_fold(text: str) -> str:
 
 def email_slug(text: str) -> str:
     """Lower-case ASCII letters of a (romanized) name for an email local part; "client" when
-    none are left (Japanese, Chinese, Arabic... names), so every address stays valid."""
-    return "".join(ch for ch in ascii_fold(text).lower() if ch.isalnum()) or "client"
+    none are left (Japanese, Chinese, Arabic... names), so every address stays valid. Letters
+    only: the row number that follows is then always the digits at the end."""
+    return "".join(ch for ch in ascii_fold(text).lower() if ch.isalpha()) or "client"
 
 
 def synthetic_bic(bank: str, index: int, taken: set[str]) -> str:
@@ -582,10 +585,6 @@ class Pools:
 
 
 def build_pools(locale: str, seed: int) -> Pools:
-    from mimesis import Address, Finance, Person
-    from mimesis.keys import romanize
-    from mimesis.locales import Locale
-
     person = Person(Locale(locale), seed=seed)
     address = Address(Locale(locale), seed=seed)
     finance = Finance(Locale(locale), seed=seed)
@@ -654,8 +653,6 @@ def build_securities(seed: int) -> Securities:
     Tickers are real-looking symbols; ISINs (US + synthetic CUSIP with its check digit + ISIN
     check digit), prices and exchanges are invented and say nothing about the real companies.
     """
-    from mimesis.datasets import STOCK_TICKERS
-
     rng = np.random.default_rng([seed, SECURITIES_SALT])
     common_stock = sorted({ticker for ticker in STOCK_TICKERS if ticker.isalpha() and ticker.isupper() and len(ticker) <= 5})
     symbols = sorted(rng.choice(common_stock, size=N_SECURITIES, replace=False).tolist())
@@ -678,7 +675,7 @@ def build_securities(seed: int) -> Securities:
     return Securities(
         symbols=pl.Series(symbols),
         isins=pl.Series(isins),
-        exchanges=pl.Series(EXCHANGES)[EXCHANGE_POOL[rng.integers(0, EXCHANGE_POOL.size, N_SECURITIES)]],
+        exchanges=labels(EXCHANGES, EXCHANGE_POOL[rng.integers(0, EXCHANGE_POOL.size, N_SECURITIES)]),
         popularity_cumulative=np.cumsum(popularity),
         day_prices=np.maximum(base[:, None] * np.exp(np.cumsum(returns, axis=1)), 1.0),
     )
@@ -860,13 +857,13 @@ def make_customers(start: int, n: int, seed: int, customers: CustomerBook, pools
             "kyc_status": labels(KYC_STATUSES, kyc),
             "credit_score": score.astype(np.int16),
         }
-    ).with_columns(place)
+    ).hstack(place)
     return frame.select(
         "customer_id",
         "first_name",
         "last_name",
         name=pl.concat_str("first_name", pl.lit(" "), "last_name"),
-        # The row number makes the address unique; names contain no digits, so no two collide.
+        # The row number makes the address unique: slugs hold no digits, so no two collide.
         email=pl.concat_str("first_slug", pl.lit("."), "last_slug", pl.col("row").cast(pl.String), pl.lit("@"), "domain"),
         phone=pl.format("({}) 555-01{}", "area", pl.col("line").cast(pl.String).str.zfill(2)),
         # The locale's address format with a fresh house number in place of the pool's first one.
@@ -1284,7 +1281,7 @@ def main(argv: list[str] | None = None) -> dict:
     for table in TABLES:
         make, schema = makers[table]
         chunks = [partial(make, start, n) for start, n in chunk_bounds(rows[table])]
-        tables[table] = timed(table, lambda: write_table(directory, table, args.format, chunks, schema))
+        tables[table] = timed(table, partial(write_table, directory, table, args.format, chunks, schema))
     arguments = {key: str(value) if isinstance(value, Path) else value for key, value in vars(args).items()}
     write_manifest(
         directory,

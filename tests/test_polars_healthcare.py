@@ -314,6 +314,8 @@ def test_providers_all_carry_valid_npis(realism) -> None:
 def test_provider_specialties_and_credentials(tmp_path: Path) -> None:
     generate(tmp_path, "--rows", "10", "--providers", "20000", "--encounters", "1", "--claims", "1")
     providers = pl.read_parquet(tmp_path / "providers.parquet")
+    assert providers["provider_id"].is_unique().all()
+    assert providers["provider_id"].map_elements(luhn_valid_npi, return_dtype=pl.Boolean).all()
     for column in ("specialty", "credential"):
         observed = dict(providers[column].value_counts(normalize=True).iter_rows())
         for value, p in contract_weights("providers", column).items():

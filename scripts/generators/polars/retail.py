@@ -48,7 +48,15 @@ Reproducibility: the same --seed and arguments give identical tables with the pi
 versions; each chunk's values depend only on (seed, table, chunk start), so the data does not
 depend on column order or on which tables are written.
 
+Scale, measured on a 2-core machine: ``--rows 1000000`` (42 million rows over the six tables,
+0.7 GB of parquet) takes about 21 s and peaks under 1 GiB of memory (Delta: 1.4 GiB); tables are
+generated and written in chunks, transactions with their line items from one random stream per
+chunk, so line items and totals agree without holding a table in memory.
+
 Example: ``uv run scripts/generators/polars/retail.py --rows 100000 --format delta --output out/retail``
+In a notebook (after ``%pip install polars mimesis deltalake``), paste this file into a cell: it
+runs with the defaults; call ``main(["--rows", "100000", "--output",
+"/Volumes/<catalog>/<schema>/<volume>/retail"])`` to choose options.
 """
 
 from __future__ import annotations

@@ -1046,12 +1046,23 @@ def write_table(
     (the generator's copy of its contract); every chunk is checked against it.
     """
     final = table_path(directory, table, fmt)
-    temporary = final.with_name(f".{final.name}.tmp-{os.getpid()}")
-    _remove(temporary)
+    # The table is written inside a private staging folder next to its final place (same file
+    # system, so the swap is a rename). Removing the folder on failure also defeats a writer
+    # thread that is still flushing when the error arrives: it cannot recreate a file there.
+    staging = final.with_name(f".{final.name}.tmp-{os.getpid()}")
+    _remove(staging)
+    staging.mkdir()
+    temporary = staging / final.name
     heights: list[int] = []
 
+    failures: list[BaseException] = []
+
     def counted(make_chunk: Callable[[], pl.DataFrame]) -> pl.DataFrame:
-        frame = make_chunk()
+        try:
+            frame = make_chunk()
+        except BaseException as error:  # remembered: deltalake re-raises it as a DeltaError
+            failures.append(error)
+            raise
         heights.append(frame.height)
         return frame
 
@@ -1090,9 +1101,12 @@ def write_table(
             _remove(aside)
         else:
             os.replace(temporary, final)
-    except BaseException:
-        _remove(temporary)
+    except BaseException as error:
+        _remove(staging)
+        if failures and failures[0] is not error:
+            raise failures[0] from error
         raise
+    _remove(staging)
     return {"rows": sum(heights), "path": final.name, "bytes": _path_bytes(final)}
 
 

@@ -57,6 +57,9 @@ def spark_connect_server(spark_workdir, spark_modes):
     except Exception as error:
         unavailable(f"the Spark Connect server could not start: {error}")
     yield server
+    # Close client sessions first: a Connect client whose server has gone retries its release
+    # call for minutes before giving up.
+    spark_modes.stop_connect()
     server.stop()
 
 

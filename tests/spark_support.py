@@ -211,11 +211,14 @@ class SparkModes:
     def classic(self):
         from pyspark.sql import SparkSession
 
-        self._stop_connect()
+        self.stop_connect()
         session = self._classic
         if session is not None and session._sc._jsc is not None:
             return session
         self._starts += 1
+        # Python workers start from PYSPARK_PYTHON (default: whatever "python3" is on PATH, which
+        # lacks dbldatagen): pandas UDFs behind templates, text and distributions need this one.
+        os.environ["PYSPARK_PYTHON"] = sys.executable
         # The in-memory catalog dies with the SparkContext but the warehouse folder would not:
         # a fresh folder per start keeps CREATE TABLE from tripping over an old table's files.
         warehouse = self.workdir / f"classic-warehouse-{self._starts}"
@@ -241,14 +244,14 @@ class SparkModes:
             self._classic = None
         if self._connect is not None and not self._connect.is_stopped and self._connect_url == url:
             return self._connect
-        self._stop_connect()
+        self.stop_connect()
         started = time.perf_counter()
         session = SparkSession.builder.remote(url).getOrCreate()
         TIMINGS.setdefault("connect client session (s)", round(time.perf_counter() - started, 1))
         self._connect, self._connect_url = session, url
         return session
 
-    def _stop_connect(self) -> None:
+    def stop_connect(self) -> None:
         if self._connect is not None:
             self._connect.stop()
             self._connect = None
@@ -256,7 +259,7 @@ class SparkModes:
         os.environ.pop("SPARK_CONNECT_MODE_ENABLED", None)
 
     def stop(self) -> None:
-        self._stop_connect()
+        self.stop_connect()
         if self._classic is not None:
             self._classic.stop()
             self._classic = None

@@ -210,8 +210,11 @@ def run_matrix(spark, names=None) -> dict:
         try:
             outcome[feature.__name__] = {"ok": True, "result": feature(spark)}
         except Exception as error:  # the point is to record what fails and how
-            message = str(error).strip().splitlines()
-            outcome[feature.__name__] = {"ok": False, "error": f"{type(error).__name__}: {' '.join(message)[:600]}",
+            # First line says what failed; for errors from Python workers the last line of the
+            # worker's traceback says why.
+            lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+            outcome[feature.__name__] = {"ok": False, "error": f"{type(error).__name__}: {' '.join(lines)[:400]}",
+                                         "cause": lines[-1][:400] if lines else "",
                                          "where": traceback.format_exc().strip().splitlines()[-3:-1]}
         outcome[feature.__name__]["seconds"] = round(time.perf_counter() - started, 2)
     return outcome

@@ -459,15 +459,17 @@ def with_permutation(spec, source: str, target: str, layout: SensorLayout, inver
     """Add ``target`` = the slot permutation (or its inverse) of ``source``, one column per round.
 
     Separate columns keep the SQL linear in the rounds: nested in one expression, each round would
-    copy the previous one three times.
+    copy its input four times (4**20 terms). Spark's optimizer nests them all the same when it
+    pushes a filter (``where("is_anomaly")``) down through deterministic projections, so ``target``
+    adds a nondeterministic term that is always 0: filters stop above it, and the rounds stay put.
     """
     numbers = list(range(PERMUTATION_ROUNDS))
     previous = source
     for step, number in enumerate(reversed(numbers) if inverse else numbers):
-        name = target if step == PERMUTATION_ROUNDS - 1 else f"{target}_round_{step}"
+        name = f"{target}_round_{step}"
         spec = with_sql(spec, name, "bigint", layout.permutation_round_sql(previous, number), previous)
         previous = name
-    return spec
+    return with_sql(spec, target, "bigint", f"{previous} + CAST(rand(0) * 0 AS BIGINT)", previous)
 
 
 # COMMAND ----------
@@ -1196,6 +1198,11 @@ def main(argv: list[str] | None = None) -> dict:
         }
         print(json.dumps(summary, indent=2))
         return summary
+    if args.output:  # a refusal that needs no Spark comes before the session starts
+        try:
+            check_folder_destination(args.output, TABLES, args.mode)
+        except OutputRefused as refused:
+            parser.error(str(refused))
     script = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "manufacturing.py"
     if dg is None:
         command = LOCAL_COMMAND if args.local else CONNECT_COMMAND

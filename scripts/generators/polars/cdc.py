@@ -611,8 +611,9 @@ def step_sizes(changes: int) -> list[int]:
 
 
 def batch_window(batch: int, batches: int) -> tuple[int, int]:
-    """(start, end] of a batch's events in UTC microseconds: 2024 split into equal windows."""
-    first, last = micros(SNAPSHOT_AT), micros(FEED_END)
+    """(start, end] of a batch's events in UTC microseconds: 2024 split into equal windows, the
+    first after the snapshot instant, the last ending at 2024-12-31T23:59:59.999999Z."""
+    first, last = micros(SNAPSHOT_AT), micros(FEED_END) - 1
     return first + (last - first) * (batch - 1) // batches, first + (last - first) * batch // batches
 
 

@@ -512,6 +512,57 @@ def test_injected_nulls_and_duplicates_are_notes(tmp_path, schemas):
     assert too_many_nulls.count == 11 and "more than --inject-nulls accounts for (configured 0.1%, found 5.45%)" in too_many_nulls.message
 
 
+def test_duplicate_rate_per_table_names_its_flag(tmp_path, schemas):
+    tables = shop_tables(200)
+    tables["orders"] = pl.concat([tables["orders"], tables["orders"].head(4)])  # 4 of 404: 0.99%
+    injections = {"duplicate_rate": {"orders": 0.01}}
+    result = check(write(tmp_path / "ok", tables, quality_injections=injections), schemas)
+    assert result.ok, str(result)
+    assert "injected by --duplicate-rate (configured 1%, found 0.99%)" in only(result.notes, "pk").message
+    # A rate for another table explains nothing here
+    result = check(write(tmp_path / "other", tables, quality_injections={"duplicate_rate": {"order_lines": 0.01}}), schemas)
+    assert only(result.errors, "pk").table == "orders"
+
+
+def test_late_timestamps_are_notes_only_for_times(tmp_path, schemas):
+    tables = shop_tables(200)
+    orders = tables["orders"]
+    late = pl.col("order_id") % 50 == 0  # 8 of 400: 2%
+    tables["orders"] = orders.with_columns(
+        pl.when(late).then(pl.lit(dt.datetime(2025, 1, 3, tzinfo=UTC))).otherwise(pl.col("ordered_at")).alias("ordered_at"),
+        pl.when(late).then(11).otherwise(pl.col("quantity")).cast(pl.Int32).alias("quantity"),
+    )
+    injections = {"late_rate": {"orders.ordered_at": 0.02}}
+    result = check(write(tmp_path / "late", tables, quality_injections=injections), schemas)
+    note = only(result.notes, "max")
+    assert note.column == "ordered_at" and note.count == 8
+    assert "injected by --late-rate (configured 2%, found 2%)" in note.message
+    # The same share on a number is still an error: only a time can be late
+    assert [(f.column, f.check) for f in result.errors] == [("quantity", "max")]
+    # Twice the configured share is more than sampling noise
+    result = check(write(tmp_path / "more", tables, quality_injections={"late_rate": {"orders.ordered_at": 0.005}}), schemas)
+    assert "more than --late-rate accounts for" in next(f for f in result.errors if f.column == "ordered_at").message
+
+
+def test_run_window_bounds_replace_the_contracts_date_bounds(tmp_path, schemas):
+    tables = shop_tables(50)
+    tables["orders"] = tables["orders"].with_columns(pl.col("ordered_at").dt.offset_by("-2y"))  # all in 2022
+    result = check(write(tmp_path / "plain", tables), schemas)
+    assert only(result.errors, "min").column == "ordered_at"
+    window = {"orders.ordered_at": {"min": "2022-01-01T00:00:00Z", "max": "2022-12-31T23:59:59Z"},
+              "orders.quantity": {"min": "5", "max": "6"},  # numeric bounds are the contract's, whatever the manifest says
+              "customers.signup_date": {"min": "2020-01-01", "max": "2024-12-31"}}  # same as the contract: no note
+    result = check(write(tmp_path / "window", tables, bounds=window), schemas)
+    assert result.ok, str(result)
+    note = only(result.notes, "window")
+    assert note.table == "orders" and note.count == 1
+    assert "ordered_at 2022-01-01T00:00:00Z..2022-12-31T23:59:59Z (contract 2024-01-01T00:00:00Z..2024-12-31T23:59:59Z)" in note.message
+    # The run's bounds are enforced like the contract's
+    tables["orders"] = tables["orders"].with_columns(pl.col("ordered_at").dt.offset_by("1y"))
+    result = check(write(tmp_path / "outside", tables, bounds=window), schemas)
+    assert only(result.errors, "max").column == "ordered_at"
+
+
 def test_corrupt_table_is_a_read_error(tmp_path, schemas):
     folder = write(tmp_path, shop_tables(), manifest=False)
     (folder / "orders.parquet").write_bytes(b"not a parquet file")

@@ -38,8 +38,9 @@ in ``_manifest.json`` and the manifest's rows, bytes and file for each), ``read`
 that cannot be read) and ``contract`` (a contract that breaks the meta-schema). Extra tables
 and columns are notes, not errors: adapted scripts may add them. Other notes: ``extra_table``,
 ``extra_column``, ``ignored`` (not a table), ``leftover`` (temporary file of an interrupted
-write), ``spark_success`` (part files without ``_SUCCESS``), and any check id above when an
-injection explains the finding or the check could not run.
+write), ``spark_success`` (part files without ``_SUCCESS``), ``window`` (bounds taken from the
+run's window), and any check id above when an injection explains the finding or the check could
+not run.
 
 Type rules. Parquet and Delta carry types; each must be the contract's:
 
@@ -63,9 +64,18 @@ an offset (``2024-01-01T09:30:00Z``, ``+00:00``, ``+0000``; a space may replace 
 and are converted to UTC; ``timestamp_ntz`` values must not; arrays are JSON lists of numbers.
 
 Data-quality injections: when ``_manifest.json`` has ``quality_injections`` (e.g.
-``{"nulls": {"customers.email": 0.05}, "duplicate_rate": 0.01}``), nulls and duplicate keys
-explained by them become notes ("injected by --inject-nulls (configured 5%, found 5.1%)");
-more than the configured share (beyond sampling noise) is still an error.
+``{"nulls": {"customers.email": 0.05}, "duplicate_rate": {"transactions": 0.01},
+"late_rate": {"transactions.timestamp": 0.02}}``; a bare number applies to every table or
+column), the findings they explain become notes: nulls in a non-null column ("injected by
+--inject-nulls (configured 5%, found 5.1%)"), repeated keys (``--duplicate-rate``) and
+timestamps past a bound (``--late-rate``). More than the configured share (beyond sampling
+noise) is still an error.
+
+Run window: a generator run with ``--start/--end`` records the bounds of its window-dependent
+columns in the manifest (``"bounds": {"transactions.timestamp": {"min": "2023-01-01T00:00:00Z",
+"max": "2023-12-31T23:59:59Z"}}``). Those replace the contract's min/max for date and timestamp
+columns (a ``window`` note names each one that differs); numeric bounds always come from the
+contract.
 """
 
 from __future__ import annotations
@@ -96,10 +106,11 @@ FLOAT_TYPES = {"double": pl.Float64, "float": pl.Float32}
 DECIMAL_TYPE = re.compile(r"^decimal\((\d+),(\d+)\)$")
 ARRAY_TYPE = re.compile(r"^array<(.+)>$")
 
-# Injection keys in the manifest: the generator flag that sets each, and the checks whose
-# violations it explains. Later injections (late_rate, …) add a line here and a branch in
-# Injections.explain.
-INJECTION_FLAGS = {"nulls": "--inject-nulls", "duplicate_rate": "--inject-duplicates"}
+# Injection keys in the manifest and the generator flag that sets each (Injections.explain
+# maps checks to keys: nullable → nulls, pk/unique → duplicate_rate, min/max → late_rate).
+INJECTION_FLAGS = {"nulls": "--inject-nulls", "duplicate_rate": "--duplicate-rate", "late_rate": "--late-rate"}
+# Contract types whose bounds a run's window may move (manifest "bounds").
+WINDOW_TYPES = ("date", "timestamp", "timestamp_ntz")
 
 
 class UsageError(Exception):
@@ -563,15 +574,18 @@ class Injections:
     def __init__(self, config: dict | None):
         self.config = config if isinstance(config, dict) else {}
 
-    def _null_rate(self, table: str, column: str) -> float | None:
-        nulls = self.config.get("nulls")
-        if isinstance(nulls, (int, float)):
-            return float(nulls)
-        if isinstance(nulls, dict):
-            for key in (f"{table}.{column}", column, f"{table}.*", "*"):
-                if isinstance(nulls.get(key), (int, float)):
-                    return float(nulls[key])
+    def _column_rate(self, key: str, table: str, column: str) -> float | None:
+        rates = self.config.get(key)
+        if isinstance(rates, (int, float)):
+            return float(rates)
+        if isinstance(rates, dict):
+            for name in (f"{table}.{column}", column, f"{table}.*", table, "*"):
+                if isinstance(rates.get(name), (int, float)):
+                    return float(rates[name])
         return None
+
+    def _null_rate(self, table: str, column: str) -> float | None:
+        return self._column_rate("nulls", table, column)
 
     def _duplicate_rate(self, table: str) -> float | None:
         rate = self.config.get("duplicate_rate")
@@ -588,6 +602,8 @@ class Injections:
             key, configured = "nulls", self._null_rate(table, column)
         elif check in ("pk", "unique"):
             key, configured = "duplicate_rate", self._duplicate_rate(table)
+        elif check in ("min", "max"):
+            key, configured = "late_rate", self._column_rate("late_rate", table, column)
         else:
             return None
         if configured is None or rows == 0:
@@ -759,7 +775,13 @@ class TableCheck:
                 examples = self.examples(self._outside(plan, check), plan.value)
                 word = "below the minimum" if check == "min" else "above the maximum"
                 window = f"{spec.get('min', '-∞')}..{spec.get('max', '∞')}"
-                self.error(column, check, count, examples, f"{self.name}.{column}: {_many(count, 'value', 'values')} {word} {spec[check]} ({_examples(examples)}): keep values within {window} (clip or redraw them)")
+                message = f"{self.name}.{column}: {_many(count, 'value', 'values')} {word} {spec[check]} ({_examples(examples)}): keep values within {window} (clip or redraw them)"
+                # Only a time can be late: --late-rate never excuses a number out of range.
+                explanation = self.injections.explain(check, self.name, column, count, rows) if spec["type"] in WINDOW_TYPES else None
+                if explanation and explanation[0]:
+                    self.note(column, check, count, examples, f"{self.name}.{column}: {_many(count, 'value', 'values')} {word} {spec[check]} {explanation[1]}")
+                    continue
+                self.error(column, check, count, examples, message + (f"; {explanation[1]}" if explanation else ""))
             elif check == "pattern":
                 examples = self.examples(self._mismatch(plan), plan.text)
                 fmt = f" ({spec['format']})" if spec.get("format") else ""
@@ -892,6 +914,32 @@ def _read_manifest(directory: Path, result: ValidationResult) -> dict | None:
     return manifest
 
 
+def _with_run_bounds(contract: dict, run_bounds: dict, result: ValidationResult) -> dict:
+    """The contract with the run's own window bounds (manifest "bounds") on its date and
+    timestamp columns; a note names every column whose bounds moved."""
+    table = contract["table"]
+    changed, columns = [], []
+    for column in contract["columns"]:
+        bounds = run_bounds.get(f"{table}.{column['name']}")
+        if column["type"] not in WINDOW_TYPES or not isinstance(bounds, dict):
+            columns.append(column)
+            continue
+        moved = dict(column)
+        for bound in ("min", "max"):
+            if isinstance(bounds.get(bound), str):
+                moved[bound] = bounds[bound]
+            elif bounds.get(bound, "") is None:
+                moved.pop(bound, None)
+        if (moved.get("min"), moved.get("max")) != (column.get("min"), column.get("max")):
+            changed.append(f"{column['name']} {moved.get('min', '-∞')}..{moved.get('max', '∞')} "
+                           f"(contract {column.get('min', '-∞')}..{column.get('max', '∞')})")
+        columns.append(moved)
+    if changed:
+        result.notes.append(Finding(table, None, "window", len(changed), [],
+                                    f"{table}: bounds of the run's window from {MANIFEST} (--start/--end): {'; '.join(changed)}"))
+    return {**contract, "columns": columns}
+
+
 def _infer_industry(found: dict[str, list[StoredTable]], contracts: dict[str, dict[str, dict]], directory: Path) -> str:
     # Score: (columns the folder's tables share with the industry's contracts of the same
     # name, tables whose names match). Shared names such as `transactions` are told apart
@@ -957,6 +1005,7 @@ def validate_directory(directory: Path, industry: str | None = None, schemas_dir
 
     industry_contracts = contracts[industry]
     injections = Injections(manifest.get("quality_injections") if manifest else None)
+    run_bounds = (manifest or {}).get("bounds") if isinstance((manifest or {}).get("bounds"), dict) else {}
     manifest_tables = (manifest or {}).get("tables") or {}
     checks: dict[str, TableCheck] = {}
     opened_tables: dict[str, OpenedTable] = {}
@@ -979,6 +1028,7 @@ def validate_directory(directory: Path, industry: str | None = None, schemas_dir
                 result.tables[name]["rows"] = opened.frame.select(pl.len()).collect().item()
                 result.notes.append(Finding(name, None, "extra_table", 0, [], f"{name} ({chosen.path.name}) has no {industry} contract: not checked"))
                 continue
+            contract = _with_run_bounds(contract, run_bounds, result)
             check = TableCheck(opened, contract, result, injections)
             check.run()
             checks[name] = check

@@ -20,18 +20,31 @@ PATTERNS = {
     # Retail, healthcare and financial copy the linked US places; checking every generator also
     # catches one that starts copying them later.
     "utils/us_places.py": sorted((SCRIPTS / "generators" / "polars").glob("*.py")),
+    # Window, seasonality and data-quality injection flags of every Tier 1 generator.
+    "utils/seasonality.py": sorted((SCRIPTS / "generators" / "polars").glob("*.py")),
+    "utils/quality.py": sorted((SCRIPTS / "generators" / "polars").glob("*.py")),
 }
 
 
 def top_level_definitions(path: Path) -> dict[str, str]:
     source = path.read_text()
     tree = ast.parse(source)
+    # ast.get_source_segment re-splits the whole file on every call (slow on 2,000-line files);
+    # the same slices from lines split once (offsets are UTF-8 bytes, as ast counts them).
+    lines = [line.encode() for line in source.splitlines(keepends=True)]
+
+    def segment(node: ast.AST) -> str:
+        first, last = node.lineno - 1, node.end_lineno - 1
+        if first == last:
+            return lines[first][node.col_offset:node.end_col_offset].decode()
+        return (lines[first][node.col_offset:] + b"".join(lines[first + 1:last]) + lines[last][:node.end_col_offset]).decode()
+
     found = {}
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-            found[node.name] = ast.get_source_segment(source, node)
+            found[node.name] = segment(node)
         elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            found[node.targets[0].id] = ast.get_source_segment(source, node)
+            found[node.targets[0].id] = segment(node)
     return found
 
 
@@ -45,3 +58,16 @@ def test_copies_match_the_pattern(pattern: str, script: Path) -> None:
     private = {name for name in shared if name.startswith("_") and name not in ("_path_bytes", "_remove")}
     differing = [name for name in shared.keys() & copied.keys() - private if shared[name] != copied[name]]
     assert not differing, f"{script.name} has edited copies of {pattern}: {sorted(differing)}; re-copy them"
+
+
+def test_patterns_that_share_a_helper_agree() -> None:
+    """quality.py carries its own copy of local_output's `rate` so it runs alone; a generator
+    copies it from either, so the two must be one function."""
+    definitions = {pattern: top_level_definitions(SCRIPTS / pattern) for pattern in PATTERNS}
+    names: dict[str, list[str]] = {}
+    for pattern, found in definitions.items():
+        for name in found:
+            names.setdefault(name, []).append(pattern)
+    differing = [(name, where) for name, where in names.items()
+                 if len(where) > 1 and len({definitions[p][name] for p in where}) > 1]
+    assert not differing, f"helpers defined differently in several patterns: {differing}"

@@ -665,3 +665,181 @@ def test_ten_million_transactions_stream_in_bounded_memory(tmp_path: Path) -> No
     assert mismatched == 0
     result = validate(tmp_path)
     assert result.ok, str(result)
+
+
+# ---------------------------------------------------------------------------------------------
+# Date window, seasonality and data-quality injection (scripts/utils/seasonality.py, quality.py)
+# ---------------------------------------------------------------------------------------------
+seasonality = load_script("utils/seasonality.py")
+CAMPAIGN = ("2024-11-29", "2024-12-08", 3.0)
+
+
+def daily_counts(transactions: pl.DataFrame) -> np.ndarray:
+    """Transactions per day of 2024 (366 days)."""
+    offset = (transactions["timestamp"].dt.date() - date(2024, 1, 1)).dt.total_days().to_numpy()
+    return np.bincount(offset, minlength=366)
+
+
+@pytest.fixture(scope="module")
+def seasonal(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pl.DataFrame]:
+    """The realism run again (same seed and sizes) with the retail preset and a 10-day campaign."""
+    directory = tmp_path_factory.mktemp("retail-seasonal")
+    generate(directory, "--rows", "20000", "--products", "20000", "--seasonality", "retail",
+             "--campaign", f"holiday={CAMPAIGN[0]}:{CAMPAIGN[1]}:{CAMPAIGN[2]:g}")
+    return read_all(directory)
+
+
+def seasonal_weights(campaign: bool = True) -> np.ndarray:
+    monthly, weekday, _ = seasonality.SEASONALITY_PRESETS["retail"]
+    campaigns = (seasonality.Campaign("holiday", date.fromisoformat(CAMPAIGN[0]), date.fromisoformat(CAMPAIGN[1]), CAMPAIGN[2]),)
+    return seasonality.day_weights(date(2024, 1, 1), date(2024, 12, 31), monthly, weekday, campaigns if campaign else ())
+
+
+def test_seasonality_shapes_months_weekdays_and_campaign(realism, seasonal) -> None:
+    # Without seasonality a day's volume follows the customers active by then (signups during
+    # 2024 add buyers); with it, volume = that base x the day's weight. So the expected share of
+    # any set of days is its flat-run volume weighted by the configured day weights.
+    flat, season = daily_counts(realism["transactions"]), daily_counts(seasonal["transactions"])
+    weights = seasonal_weights()
+    days = np.arange(np.datetime64("2024-01-01"), np.datetime64("2025-01-01"))
+    month = days.astype("datetime64[M]").astype(int) % 12
+    weekend = (days.astype(int) + 3) % 7 >= 5
+    in_campaign = (days >= np.datetime64(CAMPAIGN[0])) & (days <= np.datetime64(CAMPAIGN[1]))
+
+    def expected_share(selected: np.ndarray) -> float:
+        return (flat * weights)[selected].sum() / (flat * weights).sum()
+
+    # Nov + Dec: configured weights 1.2 and 1.45 against ~0.95 elsewhere (plus the campaign).
+    nov_dec = month >= 10
+    measured = season[nov_dec].sum() / season.sum()
+    assert abs(measured - expected_share(nov_dec)) < 0.01, (measured, expected_share(nov_dec))  # measured 0.299, expected 0.300
+    assert measured > flat[nov_dec].sum() / flat.sum() + 0.05  # flat run: 0.182
+    # Weekend vs weekday volume per day (campaign days left out): configured Sat 1.3, Sun 1.05
+    # against Mon-Fri 0.85-1.1, i.e. about 1.26x.
+    plain = ~in_campaign
+
+    def per_day_ratio(counts: np.ndarray) -> float:
+        return counts[plain & weekend].mean() / counts[plain & ~weekend].mean()
+
+    expected_ratio = per_day_ratio(flat * weights) / per_day_ratio(flat)
+    measured_ratio = per_day_ratio(season) / per_day_ratio(flat)
+    assert abs(measured_ratio / expected_ratio - 1) < 0.03, (measured_ratio, expected_ratio)  # 1.262 vs 1.263
+    # Campaign days: three times the volume of the same weekday and month without the campaign
+    # (each day's flat volume x its weight without the campaign is the baseline).
+    baseline = flat * seasonal_weights(campaign=False)
+    reference = nov_dec & ~in_campaign
+    lift = (season[in_campaign].sum() / baseline[in_campaign].sum()) / (season[reference].sum() / baseline[reference].sum())
+    assert abs(lift / CAMPAIGN[2] - 1) < 0.06, lift  # measured 2.99
+
+
+def test_seasonality_keeps_every_purchase_after_signup(seasonal) -> None:
+    joined = seasonal["transactions"].join(seasonal["customers"].select("customer_id", "signup_date"), on="customer_id")
+    assert (joined["timestamp"].dt.date() >= joined["signup_date"]).all()
+    assert joined["timestamp"].dt.year().unique().to_list() == [2024]
+
+
+def test_custom_window_moves_every_date_and_stays_validator_clean(tmp_path: Path) -> None:
+    generate(tmp_path, "--rows", "1000", "--start", "2023-03-01", "--end", "2023-08-31", "--seasonality", "retail")
+    frames = read_all(tmp_path)
+    timestamps = frames["transactions"]["timestamp"]
+    assert timestamps.min() >= datetime(2023, 3, 1, tzinfo=timezone.utc)
+    assert timestamps.max() < datetime(2023, 9, 1, tzinfo=timezone.utc)
+    assert frames["customers"]["signup_date"].is_between(date(2019, 3, 1), date(2023, 8, 31)).all()
+    assert frames["products"]["launch_date"].max() < date(2023, 3, 1)
+    assert frames["stores"]["opened_date"].max() < date(2023, 3, 1)
+    assert frames["inventory"]["last_updated"].dt.date().is_between(date(2023, 8, 1), date(2023, 8, 31)).all()
+    joined = frames["transactions"].join(frames["customers"], on="customer_id")
+    assert (joined["timestamp"].dt.date() >= joined["signup_date"]).all()
+    result = validate(tmp_path)
+    assert result.ok, str(result)
+    moved = {f.table for f in result.notes if f.check == "window"}
+    assert moved == {"stores", "customers", "products", "inventory", "transactions"}
+
+
+def test_default_window_bounds_are_the_contracts() -> None:
+    bounds = retail.Calendar(retail.DEFAULT_START, retail.DEFAULT_END).bounds()
+    for key, bound in bounds.items():
+        table, column = key.split(".")
+        contract = next(json.loads(path.read_text()) for path in SCHEMAS.glob("retail_*.json")
+                        if json.loads(path.read_text())["table"] == table)
+        spec = next(c for c in contract["columns"] if c["name"] == column)
+        assert (spec["min"], spec["max"]) == (bound["min"], bound["max"]), key
+
+
+def test_key_columns_are_the_contracts_keys() -> None:
+    for path in SCHEMAS.glob("retail_*.json"):
+        contract = json.loads(path.read_text())
+        keys = set(contract["primary_key"]) | {c for fk in contract["foreign_keys"] for c in fk["columns"]}
+        assert set(retail.KEY_COLUMNS[contract["table"]]) == keys, contract["table"]
+
+
+@pytest.fixture(scope="module")
+def dirty(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    directory = tmp_path_factory.mktemp("retail-dirty")
+    summary = generate(directory, "--rows", "5000", "--inject-nulls", "transactions.channel=0.05",
+                       "--inject-nulls", "customers.email=0.1", "--duplicate-rate", "0.02", "--late-rate", "0.03")
+    return directory, summary
+
+
+def test_injected_rates_match_the_settings(dirty) -> None:
+    directory, summary = dirty
+    frames = read_all(directory)
+    transactions = frames["transactions"]
+    rows = transactions.height  # 51,020: 50,000 planned plus the copies
+
+    def within(measured: float, configured: float, n: int) -> None:
+        assert abs(measured - configured) < 4 * math.sqrt(configured * (1 - configured) / n), (measured, configured)
+
+    within(transactions["channel"].null_count() / rows, 0.05, rows)  # measured 0.0493
+    within(frames["customers"]["email"].null_count() / 5000, 0.10, 5000)  # measured 0.101
+    for table in ("transactions", "line_items"):
+        copies = frames[table].height - frames[table].unique().height
+        within(copies / frames[table].height, 0.02, frames[table].height)  # measured 0.0200 in both
+        assert summary["tables"][table]["planned_rows"] + copies == frames[table].height
+        assert summary["tables"][table]["duplicate_rows"] == copies
+    late = transactions.filter(pl.col("timestamp") >= datetime(2025, 1, 1, tzinfo=timezone.utc))
+    within(late.height / rows, 0.03, rows)  # measured 0.0302
+    assert late["timestamp"].min() >= datetime(2025, 1, 2, tzinfo=timezone.utc)
+    assert late["timestamp"].max() < datetime(2025, 1, 9, tzinfo=timezone.utc)
+    # Untouched tables keep their planned sizes; foreign keys still resolve (copies repeat keys).
+    assert frames["customers"].height == 5000 and "planned_rows" not in summary["tables"]["customers"]
+    orphans = frames["line_items"].join(transactions.select("txn_id"), on="txn_id", how="anti")
+    assert orphans.height == 0
+
+
+def test_validator_reports_each_injection_as_such(dirty) -> None:
+    directory, _ = dirty
+    result = validate(directory)
+    assert result.ok, str(result)
+    notes = {(f.table, f.column, f.check): f.message for f in result.notes}
+    assert "injected by --inject-nulls (configured 5%" in notes[("transactions", "channel", "nullable")]
+    assert "injected by --inject-nulls (configured 10%" in notes[("customers", "email", "nullable")]
+    assert "injected by --duplicate-rate (configured 2%" in notes[("transactions", "txn_id", "pk")]
+    assert "injected by --duplicate-rate (configured 2%" in notes[("line_items", "line_item_id", "pk")]
+    assert "injected by --late-rate (configured 3%" in notes[("transactions", "timestamp", "max")]
+    manifest = json.loads((directory / "_manifest.json").read_text())
+    assert manifest["quality_injections"]["late_rate"] == {"transactions.timestamp": 0.03}
+
+
+def test_injections_are_seeded(tmp_path: Path, dirty) -> None:
+    directory, _ = dirty
+    generate(tmp_path, "--rows", "5000", "--inject-nulls", "transactions.channel=0.05",
+             "--inject-nulls", "customers.email=0.1", "--duplicate-rate", "0.02", "--late-rate", "0.03")
+    for table in ("customers", "transactions", "line_items"):
+        assert_frame_equal(pl.read_parquet(tmp_path / f"{table}.parquet"), pl.read_parquet(directory / f"{table}.parquet"))
+
+
+@pytest.mark.parametrize("arguments,message", [
+    (["--inject-nulls", "orders.channel=0.1"], "no table 'orders'; tables: stores, customers, products, inventory, transactions, line_items"),
+    (["--inject-nulls", "transactions.colour=0.1"], "transactions has no column 'colour'; columns: txn_id, customer_id"),
+    (["--inject-nulls", "transactions.customer_id=0.1"], "customer_id is a key column"),
+    (["--duplicate-rate", "0.7"], "--duplicate-rate must be at most 0.5"),
+    (["--campaign", "2023-01-01:2023-01-02:2"], "lies outside the window 2024-01-01..2024-12-31"),
+    (["--start", "2024-06-01", "--end", "2024-05-01"], "is before --start"),
+])
+def test_bad_quality_and_window_flags_are_rejected(tmp_path: Path, capsys: pytest.CaptureFixture, arguments, message) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        generate(tmp_path, *arguments)
+    assert stopped.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())

@@ -30,15 +30,29 @@ What makes it convincing, each property measured by tests/test_polars_retail.py:
   spend history before this data's window; not recomputed from it).
 - products: category mix and per-category lognormal prices ending in .99, cost 35-70% of price,
   brand, subcategory, SKU, launch dates 2015..2023 (before any sale).
-- transactions (2024-01-01..2024-12-31 UTC): heavy-tailed customer activity (lognormal weights,
-  so the busiest 10% of customers make nearly half of the purchases), never before the customer's
-  signup date, channel and payment method (no cash online), store. ``amount`` is exactly the sum
+- transactions (2024-01-01..2024-12-31 UTC by default): heavy-tailed customer activity (lognormal
+  weights, so the busiest 10% of customers make nearly half of the purchases), never before the
+  customer's signup date, channel and payment method (no cash online), store. ``amount`` is exactly the sum
   of the transaction's ``line_items.line_total``; ``product_id`` is the product of its first
   line item (line_number 1), the spec's single-product view of a basket.
 - line_items: popular products sold more (lognormal popularity), quantity mostly 1, discount 0
   on 70% of lines and Beta(2, 8) otherwise, unit_price = the product's price, line_total =
   quantity x unit_price x (1 - discount) rounded half-up to the cent.
 - inventory: end-of-window stock snapshot per store and product, 4% out of stock.
+
+Window, seasonality, dirty data (all measured by the tests):
+
+- ``--start/--end`` move the transactions window; signups (from 4 years before it to its end),
+  product launches and store openings (before it) and the inventory snapshot (its last month)
+  follow, and _manifest.json records the run's bounds so the validator checks those instead of
+  the contracts' 2024 dates.
+- ``--seasonality retail`` (Nov/Dec peak, Saturday busiest), ``--monthly-weights``,
+  ``--weekday-weights`` and ``--campaign NAME=START:END:MULT`` weight the days purchases fall on;
+  still never before the customer's signup.
+- ``--inject-nulls TABLE.COLUMN=RATE``, ``--duplicate-rate`` (transactions, line_items: exact
+  copies, so those tables grow beyond the planned rows; the summary says by how much) and
+  ``--late-rate`` (purchase times pushed 1-8 days past the window's end); recorded in
+  _manifest.json so the validator reports them as injected.
 
 Locale: ``--locale`` changes names and street addresses (Mimesis data of that locale); city,
 state, ZIP and region always come from the bundled US table so they stay linked. The product
@@ -67,9 +81,10 @@ import os
 import shutil
 import sys
 import time
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
 
@@ -90,12 +105,14 @@ CUSTOMERS_PER_STORE = 100_000
 MIN_STORES, MAX_STORES = 5, 50  # inventory is products x stores, so stores stay few by default
 DEFAULT_LINES_PER_TRANSACTION = 3.0  # mean of 1 + Poisson(mean - 1): never an empty basket
 
-# Fixed windows, never today's date, so a seed means the same data next year.
-SIGNUP_FIRST, SIGNUP_LAST = date(2020, 1, 1), date(2024, 12, 31)
-WINDOW_FIRST, WINDOW_LAST = date(2024, 1, 1), date(2024, 12, 31)  # transactions, inclusive, UTC
-LAUNCH_FIRST, LAUNCH_LAST = date(2015, 1, 1), date(2023, 12, 31)  # every product exists before any sale
-OPENED_FIRST, OPENED_LAST = date(1995, 1, 1), date(2023, 12, 31)  # every store is open all window
-SNAPSHOT_FIRST = date(2024, 12, 1)  # inventory counts were last updated in the window's last month
+# Fixed windows, never today's date, so a seed means the same data next year. The transactions
+# window is --start/--end (inclusive, UTC); every other date range follows it (Calendar below), so
+# with the defaults: signups 2020-01-01..2024-12-31, launches 2015..2023, stores opened 1995..2023.
+DEFAULT_START, DEFAULT_END = date(2024, 1, 1), date(2024, 12, 31)
+SIGNUP_YEARS = 4  # customers signed up from 4 years before the window to its last day
+LAUNCH_YEARS = 9  # products launched in the 9 years before the window: every one exists before any sale
+OPENED_YEARS = 29  # stores opened in the 29 years before the window: every one is open all window
+# Inventory counts were last updated in the window's last calendar month.
 
 # Salts keep the random streams of different tables apart for the same seed and chunk start.
 STORE_SALT, CUSTOMER_SALT, PRODUCT_SALT, INVENTORY_SALT, TRANSACTION_SALT, POOL_SALT = range(1, 7)
@@ -456,6 +473,19 @@ SCHEMAS = {
     "line_items": LINE_ITEMS_SCHEMA,
 }
 FIRST_ID = {"stores": 1, "customers": 1_000_000, "products": 1, "transactions": 1, "line_items": 1}
+# Primary and foreign key columns (the contracts' primary_key and foreign_keys): never nulled.
+KEY_COLUMNS = {
+    "stores": ("store_id",),
+    "customers": ("customer_id",),
+    "products": ("product_id",),
+    "inventory": ("product_id", "store_id"),
+    "transactions": ("txn_id", "customer_id", "product_id", "store_id"),
+    "line_items": ("line_item_id", "txn_id", "product_id"),
+}
+# --duplicate-rate copies rows of the fact tables (what pipelines deliver at least once), not of
+# the entities keys point at; --late-rate moves purchase times; seasonality shapes them too.
+DUPLICATE_TABLES = ("transactions", "line_items")
+LATE_COLUMNS = {"transactions": ("timestamp",)}
 
 
 def day_number(day: date) -> int:
@@ -488,6 +518,53 @@ def weighted_pool(weights: dict[str, int]) -> pl.Series:
 def cents_to_decimal(cents: np.ndarray, dtype: pl.Decimal) -> pl.Series:
     """Integer cents as a decimal column; exact (float cast rounds to the nearest cent)."""
     return (pl.Series(cents, dtype=pl.Int64) / 100).cast(dtype)
+
+
+def years_before(day: date, years: int) -> date:
+    """The same calendar day `years` earlier (28 February for a 29th with no leap year)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """Every date range of a run, derived from the transactions window so parents come first."""
+
+    first: date  # transactions window, inclusive
+    last: date
+
+    @property
+    def signup(self) -> tuple[date, date]:
+        return years_before(self.first, SIGNUP_YEARS), self.last
+
+    @property
+    def launch(self) -> tuple[date, date]:
+        return years_before(self.first, LAUNCH_YEARS), self.first - timedelta(days=1)
+
+    @property
+    def opened(self) -> tuple[date, date]:
+        return years_before(self.first, OPENED_YEARS), self.first - timedelta(days=1)
+
+    @property
+    def snapshot(self) -> tuple[date, date]:
+        return self.last.replace(day=1), self.last
+
+    def bounds(self) -> dict[str, dict[str, str]]:
+        """The window-dependent contract bounds of this run (_manifest.json "bounds")."""
+        def span(first: date, last: date, timestamp: bool = False) -> dict[str, str]:
+            if timestamp:
+                return {"min": f"{first}T00:00:00Z", "max": f"{last}T23:59:59Z"}
+            return {"min": first.isoformat(), "max": last.isoformat()}
+
+        return {
+            "stores.opened_date": span(*self.opened),
+            "customers.signup_date": span(*self.signup),
+            "products.launch_date": span(*self.launch),
+            "inventory.last_updated": span(*self.snapshot, timestamp=True),
+            "transactions.timestamp": span(self.first, self.last, timestamp=True),
+        }
 
 
 def uniform_days(rng: np.random.Generator, first: date, last: date, n: int) -> pl.Series:
@@ -572,7 +649,9 @@ class Plan:
     seed: int
     rows: dict[str, int]
     lines_per_transaction: float
+    season: Season  # the transactions window and the weights of its days
     line_chunks: list[tuple[int, int, int]] = field(default_factory=list)  # (txn start, txn n, first line)
+    day_cumulative: np.ndarray | None = None  # running sum of the window's day weights
     pools: Pools | None = None
     customer_cumulative_weight: np.ndarray | None = None
     customer_first_active_day: np.ndarray | None = None
@@ -594,11 +673,13 @@ def transaction_chunk_rows(lines_per_transaction: float) -> int:
 
 
 def make_plan(seed: int, rows: int, products: int | None, stores: int | None, transactions: int | None,
-              lines_per_transaction: float) -> Plan:
+              lines_per_transaction: float, season: Season | None = None) -> Plan:
     store_count = stores or min(max(rows // CUSTOMERS_PER_STORE, MIN_STORES), MAX_STORES)
     product_count = products or max(MIN_PRODUCTS, round(rows * PRODUCTS_PER_CUSTOMER))
     transaction_count = transactions or rows * TRANSACTIONS_PER_CUSTOMER
-    plan = Plan(seed=seed, rows={}, lines_per_transaction=lines_per_transaction)
+    season = season or Season(DEFAULT_START, DEFAULT_END)
+    plan = Plan(seed=seed, rows={}, lines_per_transaction=lines_per_transaction, season=season,
+                day_cumulative=season.cumulative())
     first_line = 0
     for start, n in chunk_bounds(transaction_count, transaction_chunk_rows(lines_per_transaction)):
         plan.line_chunks.append((start, n, first_line))
@@ -614,16 +695,19 @@ def make_plan(seed: int, rows: int, products: int | None, stores: int | None, tr
     return plan
 
 
-def customer_profile(seed: int, start: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+def customer_profile(plan: Plan, start: int, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Signup day and purchase weight of customers start..start+n-1 (shared by customers and
     transactions, so a transaction never precedes its customer's signup)."""
-    rng = streams(seed, CUSTOMER_SALT, start, CUSTOMER_STREAMS)
-    signup_day = rng["signup"].integers(day_number(SIGNUP_FIRST), day_number(SIGNUP_LAST) + 1, n)
+    rng = streams(plan.seed, CUSTOMER_SALT, start, CUSTOMER_STREAMS)
+    signup_first, signup_last = Calendar(plan.season.first, plan.season.last).signup
+    signup_day = rng["signup"].integers(day_number(signup_first), day_number(signup_last) + 1, n)
     propensity = rng["activity"].lognormal(0.0, ACTIVITY_SIGMA, n)
-    # A customer who joined in mid-2024 had only part of the window to shop in.
-    window_days = day_number(WINDOW_LAST) - day_number(WINDOW_FIRST) + 1
-    active_days = day_number(WINDOW_LAST) + 1 - np.maximum(signup_day, day_number(WINDOW_FIRST))
-    return signup_day, propensity * active_days / window_days
+    # A customer who joined during the window had only part of it to shop in: the share of the
+    # window's day weight from the signup day on (the share of its days, without seasonality).
+    first_active = np.maximum(signup_day - day_number(plan.season.first), 0)
+    total = plan.day_cumulative[-1]
+    weight_before = np.where(first_active > 0, plan.day_cumulative[first_active - 1], 0.0)
+    return signup_day, propensity * (total - weight_before) / total
 
 
 def product_profile(seed: int, start: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -645,12 +729,12 @@ def load_parents(plan: Plan) -> None:
     """The per-customer and per-product arrays transactions draw from (16 bytes per customer)."""
     signup_days, weights = [], []
     for start, n in chunk_bounds(plan.rows["customers"]):
-        signup_day, weight = customer_profile(plan.seed, start, n)
+        signup_day, weight = customer_profile(plan, start, n)
         signup_days.append(signup_day)
         weights.append(weight)
     signup_day = np.concatenate(signup_days)
     plan.customer_cumulative_weight = np.cumsum(np.concatenate(weights))
-    plan.customer_first_active_day = np.maximum(signup_day, day_number(WINDOW_FIRST))
+    plan.customer_first_active_day = np.maximum(signup_day, day_number(plan.season.first))
     prices, popularity = [], []
     for start, n in chunk_bounds(plan.rows["products"]):
         _, price_cents, weight = product_profile(plan.seed, start, n)
@@ -695,7 +779,7 @@ def make_stores(start: int, n: int, plan: Plan) -> pl.DataFrame:
         {
             "store_id": store_id,
             "format": formats.gather(rng["format"].integers(0, formats.len(), n)),
-            "opened_date": uniform_days(rng["opened"], OPENED_FIRST, OPENED_LAST, n),
+            "opened_date": uniform_days(rng["opened"], *Calendar(plan.season.first, plan.season.last).opened, n),
         }
     ).hstack(places).select(
         "store_id",
@@ -707,7 +791,7 @@ def make_stores(start: int, n: int, plan: Plan) -> pl.DataFrame:
 def make_customers(start: int, n: int, plan: Plan) -> pl.DataFrame:
     rng = streams(plan.seed, CUSTOMER_SALT, start, CUSTOMER_STREAMS)
     pools = plan.pools
-    signup_day, _ = customer_profile(plan.seed, start, n)
+    signup_day, _ = customer_profile(plan, start, n)
     customer_id = pl.Series("customer_id", np.arange(start, start + n, dtype=np.int64) + FIRST_ID["customers"])
     first = rng["first"].integers(0, pools.first_names.len(), n)
     last = rng["last"].integers(0, pools.last_names.len(), n)
@@ -783,7 +867,7 @@ def make_products(start: int, n: int, plan: Plan) -> pl.DataFrame:
             "subcategory": chosen["subcategory"],
             "price": cents_to_decimal(price_cents, PRICE),
             "cost": cents_to_decimal(np.maximum(cost_cents, 1), PRICE),
-            "launch_date": uniform_days(rng["launch"], LAUNCH_FIRST, LAUNCH_LAST, n),
+            "launch_date": uniform_days(rng["launch"], *Calendar(plan.season.first, plan.season.last).launch, n),
         }
     ).select(
         "product_id",
@@ -807,7 +891,8 @@ def make_inventory(start: int, n: int, plan: Plan) -> pl.DataFrame:
     rows = n * stores
     on_hand = 1 + np.round(rng["quantity"].gamma(STOCK_SHAPE, STOCK_SCALE, rows)).astype(np.int64)
     on_hand[rng["stockout"].random(rows) < STOCKOUT_SHARE] = 0
-    updated_seconds = rng["updated"].integers(day_number(SNAPSHOT_FIRST) * 86_400, (day_number(WINDOW_LAST) + 1) * 86_400, rows)
+    snapshot_first, snapshot_last = Calendar(plan.season.first, plan.season.last).snapshot
+    updated_seconds = rng["updated"].integers(day_number(snapshot_first) * 86_400, (day_number(snapshot_last) + 1) * 86_400, rows)
     return pl.DataFrame(
         {
             "product_id": np.repeat(np.arange(start, start + n, dtype=np.int64) + FIRST_ID["products"], stores),
@@ -853,10 +938,12 @@ def make_transactions(start: int, n: int, plan: Plan) -> pl.DataFrame:
     rng = streams(plan.seed, TRANSACTION_SALT, start, TRANSACTION_STREAMS)
     baskets = draw_baskets(start, n, plan, rng)
     customer = weighted_indices(plan.customer_cumulative_weight, rng["customer"], n)
-    # A uniform day from max(signup day, window start) to the window's last day: never before
-    # signup. Then an hour from the shopping-day profile and a uniform second within it.
-    first_day = plan.customer_first_active_day[customer]
-    day = first_day + (rng["time"].random(n) * (day_number(WINDOW_LAST) + 1 - first_day)).astype(np.int64)
+    # A day from max(signup day, window start) to the window's last day, in proportion to the
+    # seasonality's day weights (uniform without it): never before signup. Then an hour from the
+    # shopping-day profile and a uniform second within it.
+    window_first = day_number(plan.season.first)
+    first_offset = plan.customer_first_active_day[customer] - window_first
+    day = window_first + seasonal_days(plan.day_cumulative, rng["time"].random(n), first_offset)
     hours = utc_hour_pool()
     hour = hours[rng["hour"].integers(0, len(hours), n)]
     second_of_day = hour * 3600 + rng["second"].integers(0, 3600, n)
@@ -1119,6 +1206,376 @@ def timed(label: str, action: Callable[[], dict]) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------
+# Window and seasonality (copied verbatim from scripts/utils/seasonality.py)
+# ---------------------------------------------------------------------------------------------
+# Preset: (monthly weights January..December, weekday weights Monday..Sunday, what it models).
+# Illustrative shapes, not measurements of any one business: say so when a demo relies on them.
+SEASONALITY_PRESETS = {
+    "none": ((1,) * 12, (1,) * 7, "flat: every day alike"),
+    "retail": (
+        (0.85, 0.85, 0.95, 0.95, 1.0, 0.95, 0.95, 1.0, 0.9, 0.95, 1.2, 1.45),
+        (0.85, 0.85, 0.9, 0.95, 1.1, 1.3, 1.05),
+        "holiday peak in November and December, quiet January and February; Saturday busiest",
+    ),
+    "healthcare": (
+        (1.1, 1.05, 1.02, 0.98, 0.97, 0.93, 0.92, 0.97, 1.0, 1.02, 1.0, 1.04),
+        (1.15, 1.05, 1.0, 1.0, 0.95, 0.5, 0.45),
+        "winter respiratory season, summer dip; Monday busiest, weekends light",
+    ),
+    "financial": (
+        (0.95, 0.92, 1.0, 1.0, 1.0, 0.98, 1.0, 1.0, 0.97, 1.0, 1.05, 1.13),
+        (1.1, 1.05, 1.05, 1.05, 1.15, 0.6, 0.45),
+        "December spending, payday Fridays, quiet weekends",
+    ),
+    "weekday": (
+        (1, 1, 1, 1, 1, 1, 1, 0.9, 1, 1, 1, 0.85),
+        (1, 1, 1, 1, 1, 0.2, 0.1),
+        "office hours business: weekends near zero, August and December holidays",
+    ),
+}
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+@dataclass(frozen=True)
+class Campaign:
+    name: str
+    first: date
+    last: date
+    multiplier: float
+
+
+@dataclass(frozen=True)
+class Season:
+    """The window and the weights its event days are drawn with."""
+
+    first: date
+    last: date
+    preset: str = "none"
+    monthly: tuple[float, ...] = (1.0,) * 12
+    weekday: tuple[float, ...] = (1.0,) * 7
+    campaigns: tuple[Campaign, ...] = ()
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+    @property
+    def flat(self) -> bool:
+        return len(set(self.monthly)) == 1 and len(set(self.weekday)) == 1 and not self.campaigns
+
+    def cumulative(self) -> np.ndarray:
+        """Running sum of the day weights, one entry per day of the window."""
+        return np.cumsum(day_weights(self.first, self.last, self.monthly, self.weekday, self.campaigns))
+
+
+def iso_day(text: str) -> date:
+    """argparse type: a calendar day YYYY-MM-DD."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+def weight(text: str) -> float:
+    """argparse type: a weight of 0 or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of 0 or more, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number of 0 or more, got {text!r}")
+    return value
+
+
+def campaign(text: str) -> Campaign:
+    """argparse type: [NAME=]START:END:MULTIPLIER, e.g. black-friday=2024-11-29:2024-12-02:3."""
+    name, equals, spec = text.partition("=")
+    if not equals:
+        name, spec = "", text
+    parts = spec.split(":")
+    if len(parts) != 3:
+        raise argparse.ArgumentTypeError(f"expected [NAME=]START:END:MULTIPLIER (e.g. 2024-11-29:2024-12-02:3), got {text!r}")
+    first, last = iso_day(parts[0]), iso_day(parts[1])
+    if last < first:
+        raise argparse.ArgumentTypeError(f"campaign {text!r} ends before it starts")
+    return Campaign(name.strip() or f"{first}..{last}", first, last, weight(parts[2]))
+
+
+def add_window_arguments(parser: argparse.ArgumentParser, start: date, end: date | None, events: str,
+                         end_help: str = "") -> None:
+    parser.add_argument("--start", type=iso_day, default=start, metavar="YYYY-MM-DD",
+                        help=f"first day of the {events} window, UTC (default {start})")
+    parser.add_argument("--end", type=iso_day, default=end, metavar="YYYY-MM-DD",
+                        help=end_help or f"last day of the {events} window, inclusive (default {end})")
+
+
+def add_seasonality_arguments(parser: argparse.ArgumentParser, tables: str) -> None:
+    group = parser.add_argument_group(f"seasonality of {tables} (default: none, every day alike)")
+    presets = "; ".join(f"{name}: {about}" for name, (_, _, about) in SEASONALITY_PRESETS.items())
+    group.add_argument("--seasonality", choices=list(SEASONALITY_PRESETS), default="none", help=presets)
+    group.add_argument("--monthly-weights", type=weight, nargs=12, metavar="W",
+                       help="12 relative weights, January to December (replace the preset's)")
+    group.add_argument("--weekday-weights", type=weight, nargs=7, metavar="W",
+                       help="7 relative weights, Monday to Sunday (replace the preset's)")
+    group.add_argument("--campaign", type=campaign, action="append", default=[], metavar="[NAME=]START:END:MULT",
+                       help="multiply the weight of the days START..END (inclusive) by MULT; repeatable")
+
+
+def window_settings(parser: argparse.ArgumentParser, args: argparse.Namespace, max_days: int | None = None) -> tuple[date, date]:
+    """The window's first and last day, checked."""
+    if args.end < args.start:
+        parser.error(f"--end {args.end} is before --start {args.start}")
+    days = (args.end - args.start).days + 1
+    if max_days is not None and days > max_days:
+        parser.error(f"the window --start {args.start} --end {args.end} spans {days:,} days; at most {max_days:,}")
+    return args.start, args.end
+
+
+def season_settings(parser: argparse.ArgumentParser, args: argparse.Namespace, first: date, last: date) -> Season:
+    """The preset with the weight overrides and campaigns applied, checked against the window."""
+    monthly, weekday, _ = SEASONALITY_PRESETS[args.seasonality]
+    monthly = tuple(float(w) for w in (args.monthly_weights or monthly))
+    weekday = tuple(float(w) for w in (args.weekday_weights or weekday))
+    for each in args.campaign:
+        if each.last < first or each.first > last:
+            parser.error(f"--campaign {each.name} ({each.first}..{each.last}) lies outside the window {first}..{last}")
+    season = Season(first, last, args.seasonality, monthly, weekday, tuple(args.campaign))
+    if season.cumulative()[-1] <= 0:
+        parser.error("the seasonality weights give every day of the window a weight of 0: raise some of them")
+    return season
+
+
+def day_weights(first: date, last: date, monthly, weekday, campaigns=()) -> np.ndarray:
+    """One weight per calendar day first..last: month x weekday x covering campaigns."""
+    days = np.arange(np.datetime64(first, "D"), np.datetime64(last, "D") + 1)
+    month = days.astype("datetime64[M]").astype(np.int64) % 12
+    day_of_week = (days.astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday; Monday is 0
+    weights = np.asarray(monthly, dtype=np.float64)[month] * np.asarray(weekday, dtype=np.float64)[day_of_week]
+    for each in campaigns:
+        weights[(days >= np.datetime64(each.first, "D")) & (days <= np.datetime64(each.last, "D"))] *= each.multiplier
+    return weights
+
+
+def seasonal_days(cumulative: np.ndarray, u: np.ndarray, lowest: np.ndarray | int = 0) -> np.ndarray:
+    """Day offsets (0 = the window's first day) drawn in proportion to the day weights, one
+    uniform ``u`` per row, never before the row's ``lowest`` offset."""
+    lowest = np.asarray(lowest, dtype=np.int64)
+    before = np.where(lowest > 0, cumulative[np.maximum(lowest - 1, 0)], 0.0)
+    target = before + u * (cumulative[-1] - before)
+    return np.minimum(np.searchsorted(cumulative, target, side="right"), len(cumulative) - 1)
+
+
+def season_manifest(season: Season, tables: list[str]) -> dict:
+    """What _manifest.json records about the window and its seasonality."""
+    return {
+        "start": season.first.isoformat(),
+        "end": season.last.isoformat(),
+        "seasonality": {
+            "preset": season.preset,
+            "monthly_weights": list(season.monthly),
+            "weekday_weights": list(season.weekday),
+            "campaigns": [{"name": c.name, "start": c.first.isoformat(), "end": c.last.isoformat(), "multiplier": c.multiplier}
+                          for c in season.campaigns],
+            "applies_to": tables,
+        },
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Data-quality injection (copied verbatim from scripts/utils/quality.py)
+# ---------------------------------------------------------------------------------------------
+QUALITY_SALT = 9_001  # keeps injection streams apart from every table's own streams
+LATE_GAP_DAYS = 1  # late rows start one day after the window ends (clear of local-time spill-over)
+LATE_SPAN_DAYS = 7  # and fall within the week after that
+MAX_DUPLICATE_RATE = 0.5  # above one copy per original row the table is more copy than data
+MICROS_PER_DAY = 86_400_000_000
+
+
+@dataclass
+class Quality:
+    """The run's injection settings and what was injected (filled in as chunks are written)."""
+
+    seed: int
+    nulls: dict[str, dict[str, float]] = field(default_factory=dict)  # table -> column -> rate
+    duplicate_rate: float = 0.0
+    duplicate_tables: tuple[str, ...] = ()
+    late_rate: float = 0.0
+    late_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)  # table -> event time first
+    window_us: tuple[int, int] = (0, 1)  # the run's window [start, end) in UTC microseconds
+    injected: dict[str, list[dict]] = field(default_factory=dict)  # table -> one record per chunk
+
+    def active(self, table: str) -> bool:
+        return bool(
+            self.nulls.get(table)
+            or (self.duplicate_rate and table in self.duplicate_tables)
+            or (self.late_rate and table in self.late_columns)
+        )
+
+
+def null_injection(text: str) -> tuple[str, str, float]:
+    """argparse type: TABLE.COLUMN=RATE, e.g. customers.email=0.05."""
+    target, equals, share = text.partition("=")
+    table, dot, column = target.strip().partition(".")
+    if not (equals and dot and table and column):
+        raise argparse.ArgumentTypeError(f"expected TABLE.COLUMN=RATE (e.g. customers.email=0.05), got {text!r}")
+    try:
+        value = float(share)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"the rate in {text!r} must be a number between 0 and 1") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"the rate in {text!r} must be between 0 and 1")
+    return table, column.strip(), value
+
+
+def add_quality_arguments(parser: argparse.ArgumentParser, duplicate_tables: tuple[str, ...],
+                          late_columns: dict[str, tuple[str, ...]]) -> None:
+    """The three injection flags, with the tables each applies to in their help."""
+    group = parser.add_argument_group(
+        "data quality injection (all off by default; recorded in _manifest.json, reported by scripts/utils/validate.py)")
+    group.add_argument("--inject-nulls", action="append", type=null_injection, default=[], metavar="TABLE.COLUMN=RATE",
+                       help="null out RATE of the column's values (repeatable); key columns are refused")
+    group.add_argument("--duplicate-rate", type=rate, default=0.0, metavar="RATE",
+                       help=f"share of rows that are exact copies of another row, in {', '.join(duplicate_tables)} "
+                       f"(at most {MAX_DUPLICATE_RATE:g}); those tables get more rows than planned")
+    late = ", ".join(f"{table}.{columns[0]}" for table, columns in late_columns.items())
+    group.add_argument("--late-rate", type=rate, default=0.0, metavar="RATE",
+                       help=f"share of events whose timestamp ({late}) lands {LATE_GAP_DAYS} to "
+                       f"{LATE_GAP_DAYS + LATE_SPAN_DAYS} days after the window ends")
+
+
+def quality_settings(parser: argparse.ArgumentParser, args: argparse.Namespace, schemas: dict[str, dict],
+                     keys: dict[str, tuple[str, ...]], duplicate_tables: tuple[str, ...],
+                     late_columns: dict[str, tuple[str, ...]], window_us: tuple[int, int]) -> Quality:
+    """Check the injection flags against the generator's tables; parser.error names what is valid."""
+    nulls: dict[str, dict[str, float]] = {}
+    for table, column, share in args.inject_nulls:
+        if table not in schemas:
+            parser.error(f"--inject-nulls {table}.{column}: no table {table!r}; tables: {', '.join(schemas)}")
+        if column not in schemas[table]:
+            parser.error(f"--inject-nulls {table}.{column}: {table} has no column {column!r}; "
+                         f"columns: {', '.join(schemas[table])}")
+        if column in keys.get(table, ()):
+            allowed = [name for name in schemas[table] if name not in keys[table]]
+            parser.error(f"--inject-nulls {table}.{column}: {column} is a key column (primary or foreign key of "
+                         f"{table}); a null there breaks integrity, not just completeness. Choose one of: {', '.join(allowed)}")
+        if column in nulls.get(table, {}):
+            parser.error(f"--inject-nulls {table}.{column} is given twice: give each column once")
+        nulls.setdefault(table, {})[column] = share
+    if args.duplicate_rate > MAX_DUPLICATE_RATE:
+        parser.error(f"--duplicate-rate must be at most {MAX_DUPLICATE_RATE:g} (one copy per original row), got {args.duplicate_rate:g}")
+    return Quality(seed=args.seed, nulls=nulls, duplicate_rate=args.duplicate_rate, duplicate_tables=duplicate_tables,
+                   late_rate=args.late_rate, late_columns=late_columns, window_us=window_us)
+
+
+def quality_stream(seed: int, table: str, chunk: int, kind: str) -> np.random.Generator:
+    """The random stream of one injection kind in one chunk of one table (crc32: stable across runs)."""
+    return np.random.default_rng([seed, QUALITY_SALT, zlib.crc32(table.encode()), chunk, zlib.crc32(kind.encode())])
+
+
+def late_offsets(rng: np.random.Generator, event_us: np.ndarray, late_rate: float, window_us: tuple[int, int]) -> np.ndarray:
+    """Microseconds to add to each row's times: 0 on time; for late rows, what moves the event
+    time t to end + gap + (t - start) x span / window length (order kept, never two on one instant)."""
+    start, end = window_us
+    late = rng.random(len(event_us)) < late_rate
+    moved = end + LATE_GAP_DAYS * MICROS_PER_DAY + np.floor(
+        (event_us - start) / (end - start) * (LATE_SPAN_DAYS * MICROS_PER_DAY)).astype(np.int64)
+    return np.where(late, moved - event_us, 0)
+
+
+def shift_times(frame: pl.DataFrame, columns: tuple[str, ...], offset_us: np.ndarray) -> pl.DataFrame:
+    """Move each row's time columns by its offset: timestamps exactly, dates by whole days up."""
+    days = -(-offset_us // MICROS_PER_DAY)
+    shifted = []
+    for column in columns:
+        if frame.schema[column] == pl.Date:
+            shifted.append((pl.col(column).cast(pl.Int32) + pl.Series(days, dtype=pl.Int32)).cast(pl.Date).alias(column))
+        else:
+            shifted.append((pl.col(column) + pl.Series(offset_us).cast(pl.Duration("us"))).alias(column))
+    return frame.with_columns(shifted)
+
+
+def inject_quality(quality: Quality, table: str, chunk: int, make_chunk: Callable[[], pl.DataFrame]) -> pl.DataFrame:
+    """One chunk with the configured dirt: late times, then nulls, then duplicate rows."""
+    frame = make_chunk()
+    record = {"rows": frame.height, "late": 0, "nulls": {}, "duplicates": 0}
+    columns = quality.late_columns.get(table)
+    if quality.late_rate and columns and frame.height:
+        event_us = frame[columns[0]].dt.epoch("us").to_numpy()
+        offset = late_offsets(quality_stream(quality.seed, table, chunk, "late"), event_us, quality.late_rate, quality.window_us)
+        frame = shift_times(frame, columns, offset)
+        record["late"] = int(np.count_nonzero(offset))
+    for column, share in quality.nulls.get(table, {}).items():
+        hit = quality_stream(quality.seed, table, chunk, f"nulls:{column}").random(frame.height) < share
+        frame = frame.with_columns(pl.when(pl.lit(pl.Series(hit))).then(None).otherwise(pl.col(column)).alias(column))
+        record["nulls"][column] = int(np.count_nonzero(hit))
+    if quality.duplicate_rate and table in quality.duplicate_tables and frame.height:
+        rng = quality_stream(quality.seed, table, chunk, "duplicates")
+        # Copies d such that d / (n + d) = rate on average: n x rate / (1 - rate), rounded at random.
+        expected = frame.height * quality.duplicate_rate / (1 - quality.duplicate_rate)
+        copies = int(expected) + int(rng.random() < expected - int(expected))
+        order = np.sort(np.concatenate([np.arange(frame.height), rng.integers(0, frame.height, copies)]), kind="stable")
+        frame = frame[order]  # each copy right after its original
+        record["duplicates"] = copies
+    quality.injected.setdefault(table, []).append(record)
+    return frame
+
+
+def with_quality(quality: Quality, table: str, chunks: list[Callable[[], pl.DataFrame]]) -> list[Callable[[], pl.DataFrame]]:
+    """The table's chunk producers, each wrapped to inject the configured dirt (unchanged if none)."""
+    if not quality.active(table):
+        return chunks
+    return [partial(inject_quality, quality, table, index, make_chunk) for index, make_chunk in enumerate(chunks)]
+
+
+def quality_manifest(quality: Quality) -> dict | None:
+    """``quality_injections`` for _manifest.json (None when nothing is injected), plus the rows
+    each kind touched per table."""
+    config: dict = {}
+    if quality.nulls:
+        config["nulls"] = {f"{table}.{column}": share for table, columns in quality.nulls.items() for column, share in columns.items()}
+    if quality.duplicate_rate:
+        config["duplicate_rate"] = {table: quality.duplicate_rate for table in quality.duplicate_tables}
+    if quality.late_rate:
+        config["late_rate"] = {f"{table}.{column}": quality.late_rate
+                               for table, columns in quality.late_columns.items() for column in columns}
+    if not config:
+        return None
+    config["injected_rows"] = {
+        table: {
+            "duplicates": sum(r["duplicates"] for r in records),
+            "late": sum(r["late"] for r in records),
+            "nulls": {column: sum(r["nulls"].get(column, 0) for r in records) for column in quality.nulls.get(table, {})},
+        }
+        for table, records in sorted(quality.injected.items())
+    }
+    return config
+
+
+def annotate_tables(quality: Quality, tables: dict[str, dict]) -> dict[str, dict]:
+    """Add planned_rows and duplicate_rows to the summary of each table that got duplicates."""
+    for table, records in quality.injected.items():
+        copies = sum(r["duplicates"] for r in records)
+        if copies and table in tables:
+            tables[table]["planned_rows"] = tables[table]["rows"] - copies
+            tables[table]["duplicate_rows"] = copies
+    return tables
+
+
+# The same as scripts/utils/local_output.py's rate (a test keeps the two equal); here so this file
+# runs on its own.
+def rate(text: str) -> float:
+    """argparse type: a share between 0 and 1 (0.05 = 5%)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
 # Command line
 # ---------------------------------------------------------------------------------------------
 def lines_per_transaction_type(text: str) -> float:
@@ -1159,6 +1616,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--locale", choices=[locale.value for locale in Locale], default="en", metavar="LOCALE",
                         help="Mimesis locale for names and street addresses, e.g. en, de, fr, ja (default en)")
     parser.add_argument("--dry-run", action="store_true", help="print the planned rows and estimated size; write nothing")
+    add_window_arguments(parser, DEFAULT_START, DEFAULT_END, "transactions")
+    add_seasonality_arguments(parser, "transactions")
+    add_quality_arguments(parser, DUPLICATE_TABLES, LATE_COLUMNS)
     return parser
 
 
@@ -1169,7 +1629,13 @@ def estimated_bytes(rows: dict[str, int], fmt: str) -> dict[str, int]:
 def main(argv: list[str] | None = None) -> dict:
     parser = build_parser()
     args = parse_arguments(parser, argv)
-    plan = make_plan(args.seed, args.rows, args.products, args.stores, args.transactions, args.lines_per_transaction)
+    first, last = window_settings(parser, args)
+    season = season_settings(parser, args, first, last)
+    window_us = (day_number(first) * 86_400_000_000, (day_number(last) + 1) * 86_400_000_000)
+    quality = quality_settings(parser, args, SCHEMAS, KEY_COLUMNS, DUPLICATE_TABLES, LATE_COLUMNS, window_us)
+    plan = make_plan(args.seed, args.rows, args.products, args.stores, args.transactions, args.lines_per_transaction,
+                     season)
+    window = season_manifest(season, ["transactions.timestamp"])
     if args.dry_run:
         sizes = estimated_bytes(plan.rows, args.format)
         report = {
@@ -1177,6 +1643,7 @@ def main(argv: list[str] | None = None) -> dict:
             "output": str(args.output),
             "format": args.format,
             "seed": args.seed,
+            "window": window,
             "tables": {table: {"rows": count, "estimated_bytes": sizes[table]} for table, count in plan.rows.items()},
             "estimated_bytes": sum(sizes.values()),
         }
@@ -1192,9 +1659,10 @@ def main(argv: list[str] | None = None) -> dict:
     load_parents(plan)
     tables = {}
     for table in SCHEMAS:  # parents before children
-        tables[table] = timed(
-            table, lambda table=table: write_table(directory, table, args.format, table_chunks(table, plan), SCHEMAS[table])
-        )
+        chunks = with_quality(quality, table, table_chunks(table, plan))
+        tables[table] = timed(table, lambda table=table, chunks=chunks: write_table(directory, table, args.format, chunks, SCHEMAS[table]))
+    annotate_tables(quality, tables)
+    injections = quality_manifest(quality)
     seconds = round(time.perf_counter() - started, 3)
     write_manifest(
         directory,
@@ -1205,11 +1673,16 @@ def main(argv: list[str] | None = None) -> dict:
             "format": args.format,
             "arguments": {key: str(value) if isinstance(value, Path) else value for key, value in vars(args).items()},
             "versions": library_versions(),
+            "window": window,
+            "bounds": Calendar(first, last).bounds(),
+            **({"quality_injections": injections} if injections else {}),
             "tables": tables,
             "seconds": seconds,
         },
     )
     summary = {"output": str(directory), "seed": args.seed, "format": args.format, "tables": tables, "seconds": seconds}
+    if injections:
+        summary["quality_injections"] = injections
     print(json.dumps(summary, indent=2))
     return summary
 

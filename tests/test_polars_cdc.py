@@ -450,6 +450,10 @@ def test_file_layout_and_manifest(replay_dir) -> None:
         assert info["bytes"] == path.stat().st_size
         assert info["rows"] == (read_file(path) if name.startswith(("initial", "batch_")) else pl.read_parquet(path)).height
     assert recorded["tables"]["expected_final"]["rows"] == expected(replay_dir).height
+    # Which contract each file follows: what a validator needs to map the feed layout.
+    assert {name: info.get("contract") for name, info in recorded["tables"].items()} == {
+        **{Path(name).stem: "customer_changes" for name in feed_files},
+        "expected_final": "customers_current", "expected_scd2": None}
     # The DDL Auto Loader's .schema() takes: every column, Spark types.
     ddl = recorded["feed"]["spark_schema"]
     assert ddl.startswith("customer_id BIGINT, first_name STRING")
@@ -638,3 +642,93 @@ def test_script_runs_standalone_with_help_and_a_pep723_header(tmp_path) -> None:
     generate(tmp_path / "here", "--rows", "30", "--batches", "2")
     for name in ("initial.json", "batch_002.json", "expected_final.parquet"):
         assert (tmp_path / "out" / name).read_bytes() == (tmp_path / "here" / name).read_bytes()
+
+
+# ---------------------------------------------------------------------------------------------
+# The guide (references/cdc-patterns.md): its command, its schema and its replay check
+# ---------------------------------------------------------------------------------------------
+GUIDE = SCRIPTS.parent / "references" / "cdc-patterns.md"
+
+
+def guide_blocks(language: str) -> list[str]:
+    """Fenced blocks of the guide whose info string is exactly ``language``."""
+    blocks, current, inside = [], [], None
+    for line in GUIDE.read_text().splitlines():
+        if inside is None and line.startswith("```") and len(line) > 3:
+            inside, current = line[3:].strip(), []
+        elif inside is not None and line.startswith("```"):
+            if inside == language:
+                blocks.append("\n".join(current))
+            inside = None
+        elif inside is not None:
+            current.append(line)
+    return blocks
+
+
+def test_the_guide_command_runs_and_writes_the_layout_it_describes(tmp_path) -> None:
+    command = guide_blocks("bash")[0].replace("\\\n", " ").split()
+    assert command[:3] == ["uv", "run", "${CLAUDE_SKILL_DIR}/scripts/generators/polars/cdc.py"]
+    arguments = command[3:]
+    arguments[arguments.index("--output") + 1] = str(tmp_path / "customers")
+    summary = cdc.main(arguments)
+    assert summary["tables"]["initial"]["rows"] == 10_000
+    assert sorted(p.name for p in (tmp_path / "customers").iterdir())[:3] == ["_manifest.json", "batch_001.json", "batch_002.json"]
+    assert (tmp_path / "customers" / "batch_010.json").is_file()
+
+
+def test_the_guide_schema_is_the_generators(replay_dir) -> None:
+    ddl = manifest(replay_dir)["feed"]["spark_schema"]
+    assert ddl == cdc.spark_schema(cdc.FEED_SCHEMA)
+    for block in guide_blocks("python databricks")[:2]:
+        declared = "".join(part for part in block.split('FEED_SCHEMA = (')[1].split(")\n")[0].split('"')[1::2])
+        assert declared == ddl
+    assert f"schema => '{ddl}'" in guide_blocks("sql")[0]
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "parquet"])
+def test_the_guide_replay_check_passes_on_generated_feeds(tmp_path, fmt, monkeypatch) -> None:
+    (replay_block,) = guide_blocks("python")
+    generate(tmp_path / "out" / "cdc", *REPLAY_ARGS, "--format", fmt)
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {"__name__": "__main__"}
+    exec(compile(replay_block, str(GUIDE), "exec"), namespace)
+    replayed = namespace["replay"](Path("out/cdc"), tmp_path / "target")
+    assert_frame_equal(replayed, expected(tmp_path / "out" / "cdc"))
+
+
+def test_the_guide_replay_check_fails_on_a_wrong_expected_table(tmp_path, monkeypatch) -> None:
+    (replay_block,) = guide_blocks("python")
+    generate(tmp_path / "out" / "cdc", "--rows", "200", "--batches", "2")
+    wrong = expected(tmp_path / "out" / "cdc").with_columns(pl.col("loyalty_tier").reverse())
+    wrong.write_parquet(tmp_path / "out" / "cdc" / "expected_final.parquet")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(AssertionError, match="does not end in expected_final"):
+        exec(compile(replay_block, str(GUIDE), "exec"), {"__name__": "__main__"})
+
+
+@pytest.mark.spark
+def test_spark_reads_the_feed_with_the_manifest_schema_and_glob(spark, replay_dir, replay_feed, tmp_path) -> None:
+    """What the guide tells Auto Loader, checked with local Spark's file source (same options)."""
+    ddl = manifest(replay_dir)["feed"]["spark_schema"]
+    glob = "{initial,batch_}*.json"
+    feed = spark.read.schema(ddl).option("mode", "FAILFAST").option("pathGlobFilter", glob).json(str(replay_dir))
+    assert feed.count() == replay_feed.height
+    # Every decimal and timestamp parsed (FAILFAST would raise on a malformed line).
+    assert feed.filter("lifetime_value IS NULL OR operation_ts IS NULL OR signup_date IS NULL").count() == 0
+    latest = feed.orderBy("sequence_num", ascending=False).first()
+    assert latest["sequence_num"] == replay_feed["sequence_num"].max()
+    assert latest["operation_ts"] == replay_feed.sort("sequence_num")["operation_ts"][-1].replace(tzinfo=None)
+    # Without the glob the expected_*.parquet files beside the feed come in as junk rows.
+    assert spark.read.schema(ddl).json(str(replay_dir)).count() > feed.count()
+    # The streaming read and the de-duplication of the Python view.
+    stream = spark.readStream.schema(ddl).option("pathGlobFilter", glob).json(str(replay_dir))
+    query = (stream.dropDuplicates(["customer_id", "sequence_num"]).writeStream.format("memory")
+             .queryName("cdc_changes").trigger(availableNow=True)
+             .option("checkpointLocation", str(tmp_path / "checkpoint")).start())
+    query.awaitTermination()
+    assert spark.table("cdc_changes").count() == replay_feed.unique(subset=list(cdc.FEED_SCHEMA)).height
+    # SELECT DISTINCT over a stream is an aggregation: refused in append mode (the guide's SQL note).
+    stream.createOrReplaceTempView("cdc_feed")
+    with pytest.raises(Exception, match="STREAMING_OUTPUT_MODE"):
+        spark.sql("SELECT DISTINCT * FROM cdc_feed").writeStream.format("memory").queryName("cdc_distinct") \
+            .option("checkpointLocation", str(tmp_path / "checkpoint2")).start()

@@ -22,9 +22,9 @@ Auto Loader and a Lakeflow Declarative Pipelines AUTO CDC flow (references/cdc-p
 Every feed row is a whole customer (the columns of assets/schemas/retail_customer.json) plus
 ``operation`` (APPEND | UPDATE | DELETE), ``sequence_num`` (bigint, never null, the true order
 of the changes: unique, so strictly increasing per key) and ``operation_ts`` (UTC, never
-decreasing in sequence order). Contract: assets/schemas/cdc_customer_change.json; the two
-expected files: cdc_customer_current.json (SCD2 adds __START_AT/__END_AT, bigint like the
-sequence).
+decreasing in sequence order). Contracts: assets/schemas/cdc_customer_change.json for the feed
+files, cdc_customer_current.json for expected_final.parquet (expected_scd2.parquet adds
+__START_AT/__END_AT, bigint like the sequence; the manifest names each file's contract).
 
 How the changes are made, each property measured by tests/test_polars_cdc.py:
 
@@ -44,8 +44,8 @@ How the changes are made, each property measured by tests/test_polars_cdc.py:
   two steps up, reflected at Bronze/Platinum), last name 5% (name and email follow). Every
   update changes at least one customer column, so SCD type 2 opens a version for each.
 - Realism options, all off by default, shares of the change events (not of the initial load):
-  --late-rate (an event of batches 1..K-1 lands 1 + Geometric(0.6) - 1 batches later, at most in
-  the last one; it keeps its true sequence_num and operation_ts), --duplicate-rate (an event is
+  --late-rate (an event of batches 1..K-1 lands Geometric(0.6) batches later: one batch 60%,
+  two 24%, ..., at most in the last one; it keeps its true sequence_num and operation_ts), --duplicate-rate (an event is
   delivered twice: the copy lands in the same file or, half the time, the next one) and
   --malformed-rate (extra rows copied from an event of the step with their own sequence_num:
   60% with a null operation, 40% with a null customer_id; they change nothing in the
@@ -62,9 +62,12 @@ Reproducibility: the same --seed and arguments give identical files with the pin
 versions; batches are generated in order (each change depends on the state before it), every
 step from its own random stream.
 
-Scale, measured on a 2-core machine: ``--rows 1000000 --batches 10`` (3 million feed rows)
-takes about 25 s and 2 GiB of memory. The state (every version so far) is held in memory, about
-200 bytes per version; ``--no-scd2`` skips the history file, not the memory.
+Scale, measured on a 2-core machine shared with other jobs: ``--rows 1000000 --batches 10``
+(2 million feed rows, 1.1 million final customers, 1.9 million SCD2 versions, parquet) took 60 s
+(21 s of it the batches, most of the rest writing parquet) and peaked at 1.9 GiB of memory; the
+default 10,000 rows take about a second. Every version so far is held in memory (about 500
+bytes each at the peak); ``--no-scd2`` skips the history file, not the memory. JSON Lines are
+about 430 bytes per feed row, CSV 200, parquet 50.
 
 Example: ``uv run scripts/generators/polars/cdc.py --rows 10000 --batches 5 --output out/cdc``
 In a notebook (after ``%pip install polars mimesis deltalake``), paste this file into a cell and
@@ -130,7 +133,7 @@ TIER_STEPS = {1: 80, -1: 15, 2: 5}
 EMAIL_STYLES = 4
 
 # Output bytes per feed row for --dry-run's estimate, measured on --rows 100000 --batches 10.
-BYTES_PER_ROW = {"json": 380, "csv": 190, "parquet": 60}
+BYTES_PER_ROW = {"json": 433, "csv": 198, "parquet": 48}
 
 # ---------------------------------------------------------------------------------------------
 # US places (copied verbatim from scripts/utils/us_places.py)
@@ -416,13 +419,15 @@ def phone_numbers(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndar
     return area_code, rng.integers(0, 100, n)
 
 
-def phone_text(area_code: str, line: str) -> pl.Expr:
-    return pl.format("({}) 555-01{}", area_code, pl.col(line).cast(pl.String).str.zfill(2))
+def phone_text(area_code: str, line: str | pl.Expr) -> pl.Expr:
+    line = pl.col(line) if isinstance(line, str) else line
+    return pl.format("({}) 555-01{}", area_code, line.cast(pl.String).str.zfill(2))
 
 
-def street_text(street: str, house: str) -> pl.Expr:
+def street_text(street: str, house: str | pl.Expr) -> pl.Expr:
     """The locale's own address format, with a fresh house number (house numbers skew low)."""
-    return pl.col(street).str.replace(r"\d+", pl.col(house).cast(pl.String))
+    house = pl.col(house) if isinstance(house, str) else house
+    return pl.col(street).str.replace(r"\d+", house.cast(pl.String))
 
 
 def house_numbers(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -501,48 +506,55 @@ def change_customers(before: pl.DataFrame, rng: dict[str, np.random.Generator], 
         new_last_email=pools.last_email.gather(new_last),
     ).hstack(draw_us_places(pools.places, rng["place"], n).rename(lambda column: f"new_{column}"))
 
-    is_kind = {name: pl.col("kind") == name for name in kinds}
-    first_email = pl.col("first_name").map_batches(partial(email_form, fallback="customer"), return_dtype=pl.String)
-    last_email = pl.col("last_name").map_batches(partial(email_form, fallback=""), return_dtype=pl.String)
-    customer = pl.col("customer_id").cast(pl.String)
-    local_part = (
-        pl.when(pl.col("style") == 0).then(pl.concat_str(first_email, pl.lit("."), last_email))
-        .when(pl.col("style") == 1).then(pl.concat_str(first_email, last_email))
-        .when(pl.col("style") == 2).then(pl.concat_str(first_email.str.slice(0, 1), pl.lit("."), last_email))
-        .otherwise(pl.concat_str(first_email, pl.lit("_"), last_email))
-    )
-    restyled = pl.concat_str(local_part, customer, pl.lit("@"), "new_domain")
-    # Same address by chance: same local part on the next domain.
-    next_domain = pl.col("new_domain").replace_strict(dict(zip(EMAIL_DOMAINS, EMAIL_DOMAINS[1:] + EMAIL_DOMAINS[:1])))
-    new_email = pl.when(restyled == pl.col("email")).then(pl.concat_str(local_part, customer, pl.lit("@"), next_domain)).otherwise(restyled)
-    old_domain = pl.col("email").str.split("@").list.last()
-    renamed_email = pl.concat_str(first_email, pl.lit("."), "new_last_email", customer, pl.lit("@"), old_domain)
-    moved_street = street_text("new_street", "new_house")
-    new_street = pl.when(moved_street == pl.col("street_address")).then(street_text("new_street", "next_house")).otherwise(moved_street)
-    drawn_phone = phone_text("area_code", "phone_line")
-    new_phone = pl.when(drawn_phone == pl.col("phone")).then(phone_text("area_code", "next_line")).otherwise(drawn_phone)
+    # Intermediate columns in stages, so each string is built once.
+    next_domain = dict(zip(EMAIL_DOMAINS, EMAIL_DOMAINS[1:] + EMAIL_DOMAINS[:1]))
     tier_index = pl.col("loyalty_tier").replace_strict({name: i for i, name in enumerate(tier_names)}, return_dtype=pl.Int64)
-    stepped = tier_index + pl.col("step")
-    reflected = pl.when((stepped < 0) | (stepped >= len(tier_names))).then(tier_index - pl.col("step")).otherwise(stepped)
-    new_tier = reflected.replace_strict(dict(enumerate(tier_names)), return_dtype=pl.String)
+    work = work.with_columns(
+        first_email=email_form(before["first_name"], "customer"),
+        last_email=email_form(before["last_name"], ""),
+        customer=pl.col("customer_id").cast(pl.String),
+        old_domain=pl.col("email").str.split("@").list.last(),
+        next_domain=pl.col("new_domain").replace_strict(next_domain),
+        moved_street=street_text("new_street", "new_house"),
+        next_street=street_text("new_street", (pl.col("new_house") % 99_999 + 1).alias("next_house")),
+        drawn_phone=phone_text("area_code", pl.col("phone_line")),
+        next_phone=phone_text("area_code", (pl.col("phone_line") + 1) % 100),
+        stepped=tier_index + pl.col("step"),
+        tier_index=tier_index,
+    ).with_columns(
+        local_part=pl.when(pl.col("style") == 0).then(pl.concat_str("first_email", pl.lit("."), "last_email"))
+        .when(pl.col("style") == 1).then(pl.concat_str("first_email", "last_email"))
+        .when(pl.col("style") == 2).then(pl.concat_str(pl.col("first_email").str.slice(0, 1), pl.lit("."), "last_email"))
+        .otherwise(pl.concat_str("first_email", pl.lit("_"), "last_email")),
+    ).with_columns(
+        restyled=pl.concat_str("local_part", "customer", pl.lit("@"), "new_domain"),
+        # Same value by chance: the next domain, the next house number, the next phone line.
+        new_street=pl.when(pl.col("moved_street") == pl.col("street_address")).then("next_street").otherwise("moved_street"),
+        new_phone=pl.when(pl.col("drawn_phone").eq_missing(pl.col("phone"))).then("next_phone").otherwise("drawn_phone"),
+        new_tier=pl.when((pl.col("stepped") < 0) | (pl.col("stepped") >= len(tier_names)))
+        .then(pl.col("tier_index") - pl.col("step")).otherwise("stepped")
+        .replace_strict(dict(enumerate(tier_names)), return_dtype=pl.String),
+    ).with_columns(
+        new_email=pl.when(pl.col("restyled") == pl.col("email"))
+        .then(pl.concat_str("local_part", "customer", pl.lit("@"), "next_domain")).otherwise("restyled"),
+        renamed_email=pl.concat_str("first_email", pl.lit("."), "new_last_email", "customer", pl.lit("@"), "old_domain"),
+    )
 
-    work = work.with_columns(next_house=pl.col("new_house") % 99_999 + 1, next_line=(pl.col("phone_line") + 1) % 100)
+    is_kind = {name: pl.col("kind") == name for name in kinds}
     after = work.with_columns(
-        street_address=pl.when(is_kind["address"]).then(new_street).otherwise("street_address"),
+        street_address=pl.when(is_kind["address"]).then("new_street").otherwise("street_address"),
         city=pl.when(is_kind["address"]).then("new_city").otherwise("city"),
         state=pl.when(is_kind["address"]).then("new_state").otherwise("state"),
         postal_code=pl.when(is_kind["address"]).then("new_postal_code").otherwise("postal_code"),
         region=pl.when(is_kind["address"]).then("new_region").otherwise("region"),
-        email=pl.when(is_kind["email"]).then(new_email).when(is_kind["last_name"]).then(renamed_email).otherwise("email"),
-        phone=pl.when(is_kind["phone"]).then(new_phone).otherwise("phone"),
-        loyalty_tier=pl.when(is_kind["loyalty_tier"]).then(new_tier).otherwise("loyalty_tier"),
+        email=pl.when(is_kind["email"]).then("new_email").when(is_kind["last_name"]).then("renamed_email").otherwise("email"),
+        phone=pl.when(is_kind["phone"]).then("new_phone").otherwise("phone"),
+        loyalty_tier=pl.when(is_kind["loyalty_tier"]).then("new_tier").otherwise("loyalty_tier"),
         last_name=pl.when(is_kind["last_name"]).then("new_last_name").otherwise("last_name"),
     ).with_columns(name=pl.concat_str("first_name", "last_name", separator=" "))
     # Safety net: a row no candidate changed (a move to the same street and ZIP ...) gets a new phone.
-    unchanged = pl.all_horizontal(
-        [pl.col(column).eq_missing(before[column]) for column in CUSTOMERS_SCHEMA]
-    )
-    after = after.with_columns(phone=pl.when(unchanged).then(new_phone).otherwise("phone"))
+    unchanged = pl.all_horizontal([pl.col(column).eq_missing(before[column]) for column in CUSTOMERS_SCHEMA])
+    after = after.with_columns(phone=pl.when(unchanged).then("new_phone").otherwise("phone"))
     return after.select(list(CUSTOMERS_SCHEMA))
 
 
@@ -590,7 +602,7 @@ ARRIVAL_STREAMS = ("late", "delay", "duplicate", "redelivery")
 
 def start_feed(settings: Settings, pools: Pools) -> Feed:
     """The initial load: --rows customers, each one APPEND, sequence 1..rows at the snapshot."""
-    customers = pl.concat([make_customers(start, n, settings.seed, pools) for start, n in chunk_bounds(settings.rows)])
+    customers = pl.concat([make_customers(start, n, settings.seed, pools) for start, n in chunk_bounds(settings.rows)], rechunk=True)
     versions = customers.with_columns(
         sequence_num=pl.int_range(1, settings.rows + 1, dtype=pl.Int64),
         operation_ts=pl.lit(SNAPSHOT_AT, dtype=UTC_TIMESTAMP),
@@ -681,7 +693,7 @@ def run_step(feed: Feed, step: int, events: int, window: tuple[int, int]) -> pl.
     feed.sequence += count + malformed
     kept = pl.concat([changes[:updates], changes[updates + deletes :]])
     feed.versions = pl.concat([feed.versions, kept.select(list(STATE_SCHEMA))], rechunk=False)
-    if feed.versions.n_chunks() > 256:  # gathers stay fast; an occasional copy is cheap
+    if feed.versions.n_chunks() > 8:  # a gather walks every chunk: an occasional copy is cheaper
         feed.versions = feed.versions.rechunk()
     for name, value in (("updates", updates), ("deletes", deletes), ("inserts", created.size),
                         ("reinserts", reinserts), ("malformed", malformed)):
@@ -1069,6 +1081,8 @@ def main(argv: list[str] | None = None) -> dict:
         name = batch_name(batch, args.batches)
         tables[name] = write_table(directory, name, args.format, [lambda landing=landing: landing], FEED_SCHEMA)
         tables[name]["seconds"] = round(time.perf_counter() - started_batch, 3)
+    for name in files:  # which contract each file follows (the validator's feed mapping)
+        tables[name]["contract"] = "customer_changes"
     feed_rows = sum(tables[name]["rows"] for name in files)
     progress(f"  batches: {args.batches} files, {feed_rows - tables['initial']['rows']:,} rows in "
              f"{time.perf_counter() - batch_seconds:.2f}s")
@@ -1076,6 +1090,7 @@ def main(argv: list[str] | None = None) -> dict:
     final = expected_final(feed)
     tables["expected_final"] = timed("expected_final", lambda: write_table(
         directory, "expected_final", "parquet", [lambda: final], STATE_SCHEMA))
+    tables["expected_final"]["contract"] = "customers_current"
     if args.no_scd2:
         _remove(directory / "expected_scd2.parquet")
     else:

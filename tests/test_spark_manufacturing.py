@@ -276,11 +276,9 @@ def test_episodes_spread_over_machines_like_a_random_draw(spark):
     0.045 over 1,000 blocks), neither evenly spaced (ratio near 0) nor clumped (ratio >> 1)."""
     layout = mfg.SensorLayout.plan(42, 1000, 1000 * 1440, 600, 0.05)
     assert layout.slots == 120_000 and layout.full_episodes == 6000
-    spec = mfg.new_spec(spark, "permutation", layout.slots, 42, 2)
-    spec = mfg.with_sql(spec, "slot", "bigint", "id", omit=False)
-    spec = mfg.with_permutation(spec, "slot", "rank", layout)
-    frame = mfg.with_sql(spec, "slot_rank", "bigint", "rank", "rank", omit=False).build()
-    chosen = frame.where(f"slot_rank < {layout.full_episodes}").groupBy((frame.slot / 120).cast("int").alias("block")).count()
+    spec = mfg.with_sql(mfg.new_spec(spark, "permutation", layout.slots, 42, 2), "slot", "bigint", "id", omit=False)
+    frame = mfg.with_sql(spec, "rank", "bigint", layout.permutation_sql("slot"), "slot", omit=False).build()
+    chosen = frame.where(f"rank < {layout.full_episodes}").groupBy((frame.slot / 120).cast("int").alias("block")).count()
     counts = np.array([row["count"] for row in chosen.collect()] + [0] * (1000 - chosen.count()))
     p = 0.05
     expected_variance = 120 * p * (1 - p) * (layout.slots - 120) / (layout.slots - 1)
@@ -293,13 +291,11 @@ def test_slot_permutation_is_a_bijection_with_an_inverse(spark, slots):
     layout = mfg.SensorLayout.plan(5, slots, slots * 12, 600, 0.5)
     assert layout.slots == slots
     spec = mfg.with_sql(mfg.new_spec(spark, "permutation", slots, 5, 2), "slot", "bigint", "id", omit=False)
-    spec = mfg.with_permutation(spec, "slot", "rank", layout)
-    spec = mfg.with_permutation(spec, "rank", "back", layout, inverse=True)
-    frame = mfg.with_sql(spec, "rank_out", "bigint", "rank", "rank", omit=False).build()
-    pairs = np.array([(r["slot"], r["rank_out"]) for r in frame.collect()])
+    spec = mfg.with_sql(spec, "rank", "bigint", layout.permutation_sql("slot"), "slot", omit=False)
+    spec = mfg.with_sql(spec, "back", "bigint", layout.permutation_sql("rank", inverse=True), "rank", omit=False)
+    pairs = np.array([(r.slot, r.rank, r.back) for r in spec.build().collect()])
     assert sorted(pairs[:, 1].tolist()) == list(range(slots))
-    back = mfg.with_sql(spec, "back_out", "bigint", "back", "back", omit=False).build()
-    assert all(r["slot"] == r["back_out"] for r in back.collect())
+    assert (pairs[:, 2] == pairs[:, 0]).all()
     if slots >= 1000:
         assert abs(np.corrcoef(pairs[:, 0], pairs[:, 1])[0, 1]) < 0.1
 
@@ -466,6 +462,7 @@ def test_flagged_rows_are_exactly_the_rate(spark, rate, machines, rows):
     frame = mfg.build_sensor_data(spark, layout, 2)
     total, flagged, with_mode = frame.selectExpr("count(*)", "count_if(is_anomaly)", "count(failure_mode)").first()
     assert (total, flagged, with_mode) == (rows, math.floor(rate * rows + 0.5), flagged)
+    assert frame.where("is_anomaly").count() == flagged  # a filter pushed into the plan stays cheap
     per_machine = sorted(r["count"] for r in frame.groupBy("equipment_id").count().collect())
     base, extra = divmod(rows, machines)
     assert per_machine == sorted(n for n in [base + 1] * extra + [base] * (machines - extra) if n)

@@ -653,3 +653,162 @@ def test_ten_million_transactions_stream_in_bounded_memory(tmp_path):
 
     small, large = peak_mib(4_000_000), peak_mib(10_000_000)
     assert large - small < 200 and large < 800, f"peak {small:.0f} MiB at 4M rows, {large:.0f} MiB at 10M rows"
+
+
+# --- Date window, seasonality and data-quality injection -------------------------------------------
+seasonality = load_script("utils/seasonality.py")
+CAMPAIGN = ("2024-06-03", "2024-06-14", 2.5)
+SYSTEM_POSTED = ("fee", "interest")  # moved to the month's last day: left out of per-day measures
+
+
+@pytest.mark.parametrize("year,holidays,early", [
+    (2022, ["2022-01-17", "2022-02-21", "2022-04-15", "2022-05-30", "2022-06-20", "2022-07-04", "2022-09-05",
+            "2022-11-24", "2022-12-26"], ["2022-11-25"]),
+    (2023, ["2023-01-02", "2023-01-16", "2023-02-20", "2023-04-07", "2023-05-29", "2023-06-19", "2023-07-04",
+            "2023-09-04", "2023-11-23", "2023-12-25"], ["2023-07-03", "2023-11-24"]),
+    (2024, NYSE_HOLIDAYS_2024[:-1], [str(d) for d in EARLY_CLOSES_2024]),
+    (2025, ["2025-01-01", "2025-01-09", "2025-01-20", "2025-02-17", "2025-04-18", "2025-05-26", "2025-06-19",
+            "2025-07-04", "2025-09-01", "2025-11-27", "2025-12-25"], ["2025-07-03", "2025-11-28", "2025-12-24"]),
+])
+def test_nyse_calendar_rules_give_the_published_closures(year, holidays, early):
+    # Published NYSE holiday and early-close lists, typed here; 2025-01-09 is a one-off closure.
+    closed, short = gen.nyse_closures(year, year)
+    assert [str(d) for d in closed] == holidays
+    assert [str(d) for d in short] == early
+
+
+def daily(transactions: pl.DataFrame, first: str = "2024-01-01", days: int = 366) -> np.ndarray:
+    offset = (transactions["timestamp"].dt.date() - dt.date.fromisoformat(first)).dt.total_days().to_numpy()
+    return np.bincount(offset, minlength=days)
+
+
+@pytest.fixture(scope="module")
+def seasonal_run(tmp_path_factory) -> dict[str, pl.DataFrame]:
+    """main_run again (same seed and sizes) with the financial preset and a two-week campaign."""
+    directory = tmp_path_factory.mktemp("financial_seasonal")
+    run(directory, "--rows", "20000", "--seed", "7", "--seasonality", "financial",
+        "--campaign", f"promo={CAMPAIGN[0]}:{CAMPAIGN[1]}:{CAMPAIGN[2]:g}")
+    return read(directory)
+
+
+def test_seasonality_shapes_transaction_and_trade_days(main_run, seasonal_run):
+    # Without seasonality a day's volume follows the accounts open by then; with it, that base x
+    # the day's weight. So any set of days should hold its flat-run volume weighted by the
+    # configured weights (per-day measures leave out fees and interest, posted on month ends).
+    monthly, weekday, _ = seasonality.SEASONALITY_PRESETS["financial"]
+    campaign = (seasonality.Campaign("promo", dt.date.fromisoformat(CAMPAIGN[0]), dt.date.fromisoformat(CAMPAIGN[1]), CAMPAIGN[2]),)
+    weights = seasonality.day_weights(dt.date(2024, 1, 1), dt.date(2024, 12, 31), monthly, weekday, campaign)
+    plain_weights = seasonality.day_weights(dt.date(2024, 1, 1), dt.date(2024, 12, 31), monthly, weekday)
+    days = np.arange(np.datetime64("2024-01-01"), np.datetime64("2025-01-01"))
+    nov_dec = days.astype("datetime64[M]").astype(int) % 12 >= 10
+    weekend = (days.astype(int) + 3) % 7 >= 5
+    in_campaign = (days >= np.datetime64(CAMPAIGN[0])) & (days <= np.datetime64(CAMPAIGN[1]))
+    customer = pl.col("type").is_in(SYSTEM_POSTED).not_()
+    flat = daily(main_run["transactions"].filter(customer))
+    season = daily(seasonal_run["transactions"].filter(customer))
+
+    share = season[nov_dec].sum() / season.sum()
+    expected = (flat * weights)[nov_dec].sum() / (flat * weights).sum()
+    assert abs(share - expected) < 0.01, (share, expected)  # measured 0.1799, expected 0.1798
+    ratio = season[weekend & ~in_campaign].mean() / season[~weekend & ~in_campaign].mean()
+    expected_ratio = (flat * weights)[weekend & ~in_campaign].mean() / (flat * weights)[~weekend & ~in_campaign].mean()
+    assert abs(ratio / expected_ratio - 1) < 0.03, (ratio, expected_ratio)  # 0.4865 vs 0.4864: weekends half as busy
+    baseline = flat * plain_weights
+    june = (days.astype("datetime64[M]") == np.datetime64("2024-06")) & ~in_campaign
+    lift = (season[in_campaign].sum() / baseline[in_campaign].sum()) / (season[june].sum() / baseline[june].sum())
+    assert abs(lift / CAMPAIGN[2] - 1) < 0.06, lift  # measured 2.47
+    # Trades: the same weights over NYSE sessions only.
+    flat_trades, season_trades = daily(main_run["trades"]), daily(seasonal_run["trades"])
+    trade_share = season_trades[nov_dec].sum() / season_trades.sum()
+    trade_expected = (flat_trades * weights)[nov_dec].sum() / (flat_trades * weights).sum()
+    assert abs(trade_share - trade_expected) < 0.015, (trade_share, trade_expected)  # measured 0.1771, expected 0.1775
+
+
+def test_seasonality_keeps_events_after_opening_and_trades_on_sessions(seasonal_run):
+    accounts = seasonal_run["accounts"].select("account_id", "opened_date")
+    for table in ("trades", "transactions"):
+        joined = seasonal_run[table].join(accounts, on="account_id")
+        assert (joined["timestamp"].dt.date() >= joined["opened_date"]).all(), table
+    local = seasonal_run["trades"]["timestamp"].dt.convert_time_zone("America/New_York").dt.date()
+    assert (local.dt.weekday() <= 5).all()
+    assert not local.is_in([dt.date.fromisoformat(d) for d in NYSE_HOLIDAYS_2024]).any()
+
+
+def test_custom_window_builds_its_own_market_calendar(tmp_path):
+    run(tmp_path, "--rows", "1000", "--start", "2023-03-01", "--end", "2023-05-31")
+    frames = read(tmp_path)
+    trades = frames["trades"]
+    local = trades["timestamp"].dt.convert_time_zone("America/New_York").dt.date()
+    assert local.min() >= dt.date(2023, 3, 1) and local.max() <= dt.date(2023, 5, 31)
+    assert not local.is_in([dt.date(2023, 4, 7)]).any()  # Good Friday 2023
+    # T+2 in 2023 (T+1 began in May 2024): two business days, skipping Good Friday.
+    settle = np.busday_offset(local.to_numpy().astype("datetime64[D]"), 2, holidays=["2023-04-07", "2023-05-29"])
+    assert (trades["settlement_date"].to_numpy().astype("datetime64[D]") == settle).all()
+    timestamps = frames["transactions"]["timestamp"]
+    assert timestamps.min() >= dt.datetime(2023, 3, 1, tzinfo=dt.timezone.utc)
+    assert timestamps.max() < dt.datetime(2023, 6, 1, tzinfo=dt.timezone.utc)
+    assert frames["customers"]["customer_since"].is_between(dt.date(2004, 3, 1), dt.date(2023, 5, 31)).all()
+    assert frames["accounts"]["opened_date"].max() <= dt.date(2023, 5, 31)
+    result = validate.validate_directory(tmp_path)
+    assert result.ok, str(result)
+    assert {f.table for f in result.notes if f.check == "window"} == {"customers", "accounts", "trades", "transactions"}
+
+
+def test_window_without_a_trading_day_is_refused(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        run(tmp_path, "--start", "2024-12-25", "--end", "2024-12-25")
+    assert "has no NYSE trading day" in capsys.readouterr().err
+    run(tmp_path, "--rows", "10", "--start", "2024-12-25", "--end", "2024-12-25", "--trades", "0")
+    assert read(tmp_path)["transactions"]["timestamp"].dt.date().unique().to_list() == [dt.date(2024, 12, 25)]
+
+
+def test_default_window_bounds_are_the_contracts():
+    calendar = gen.build_calendar(seasonality.Season(gen.DEFAULT_START, gen.DEFAULT_END))
+    for key, bound in calendar.bounds().items():
+        table, column = key.split(".")
+        assert (hint(table, column)["min"], hint(table, column)["max"]) == (bound["min"], bound["max"]), key
+
+
+def test_key_columns_are_the_contracts_keys():
+    for table, contract in CONTRACTS.items():
+        keys = set(contract["primary_key"]) | {c for fk in contract["foreign_keys"] for c in fk["columns"]}
+        assert set(gen.KEY_COLUMNS[table]) == keys, table
+
+
+def test_injected_rates_and_the_validators_notes(tmp_path):
+    summary = run(tmp_path, "--rows", "3000", "--inject-nulls", "transactions.channel=0.05", "--duplicate-rate", "0.02",
+                  "--late-rate", "0.03")
+    frames = read(tmp_path)
+    transactions, trades = frames["transactions"], frames["trades"]
+    n = transactions.height  # 61,224: 60,000 planned plus the copies
+    assert abs(transactions["channel"].null_count() / n - 0.05) < four_sigma(0.05, n)  # measured 0.0492
+    for table in ("trades", "transactions"):
+        copies = frames[table].height - frames[table].unique().height
+        assert abs(copies / frames[table].height - 0.02) < four_sigma(0.02, frames[table].height), table  # measured 0.0199, 0.0200
+        assert summary["tables"][table]["duplicate_rows"] == copies
+    late = transactions["timestamp"] >= dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
+    assert abs(late.mean() - 0.03) < four_sigma(0.03, n)  # measured 0.0303
+    late_trades = trades.filter(pl.col("timestamp") >= dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc))
+    assert abs(late_trades.height / trades.height - 0.03) < four_sigma(0.03, trades.height)  # measured 0.0274
+    # A late trade's settlement date moved with it: still on or after the trade's day.
+    assert (late_trades["settlement_date"] >= late_trades["timestamp"].dt.date()).all()
+    result = validate.validate_directory(tmp_path)
+    assert result.ok, str(result)
+    notes = {(f.table, f.column, f.check): f.message for f in result.notes}
+    assert "injected by --inject-nulls (configured 5%" in notes[("transactions", "channel", "nullable")]
+    assert "injected by --duplicate-rate (configured 2%" in notes[("trades", "trade_id", "pk")]
+    assert "injected by --duplicate-rate (configured 2%" in notes[("transactions", "txn_id", "pk")]
+    assert "injected by --late-rate (configured 3%" in notes[("transactions", "timestamp", "max")]
+    assert "injected by --late-rate (configured 3%" in notes[("trades", "timestamp", "max")]
+
+
+@pytest.mark.parametrize("options,message", [
+    (["--inject-nulls", "accounts.customer_id=0.1"], "customer_id is a key column"),
+    (["--inject-nulls", "ledger.amount=0.1"], "tables: customers, accounts, trades, transactions"),
+    (["--start", "1999-01-01"], "hold from 2001 on"),
+])
+def test_bad_quality_and_window_flags_are_clear_errors(tmp_path, capsys, options, message):
+    with pytest.raises(SystemExit) as stopped:
+        run(tmp_path, *options)
+    assert stopped.value.code == 2
+    assert message in capsys.readouterr().err

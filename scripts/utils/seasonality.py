@@ -186,11 +186,21 @@ def day_weights(first: date, last: date, monthly, weekday, campaigns=()) -> np.n
     return weights
 
 
+def weight_from(cumulative: np.ndarray, lowest: np.ndarray | int) -> np.ndarray:
+    """The day weight from each row's ``lowest`` offset to the window's end: how much of the
+    window a customer who joined then can still act in (its days, without seasonality)."""
+    lowest = np.asarray(lowest, dtype=np.int64)
+    if len(cumulative) == 0:
+        return np.zeros(lowest.shape)
+    return cumulative[-1] - np.where(lowest > 0, cumulative[np.clip(lowest - 1, 0, len(cumulative) - 1)], 0.0)
+
+
 def seasonal_days(cumulative: np.ndarray, u: np.ndarray, lowest: np.ndarray | int = 0) -> np.ndarray:
     """Day offsets (0 = the window's first day) drawn in proportion to the day weights, one
     uniform ``u`` per row, never before the row's ``lowest`` offset."""
-    lowest = np.asarray(lowest, dtype=np.int64)
-    before = np.where(lowest > 0, cumulative[np.maximum(lowest - 1, 0)], 0.0)
+    if len(u) == 0:
+        return np.zeros(0, dtype=np.int64)
+    before = cumulative[-1] - weight_from(cumulative, lowest)
     target = before + u * (cumulative[-1] - before)
     return np.minimum(np.searchsorted(cumulative, target, side="right"), len(cumulative) - 1)
 

@@ -26,9 +26,20 @@ Tables (parents first), with the rows each gets by default:
   debits negative), channel, counterparty, a rare ``is_fraud`` flag (--fraud-rate).
 
 Linked facts: every account's opened_date is on or after its customer's customer_since, and a
-customer's first account opens on customer_since itself; trades and transactions fall in 2024
-and never before their account opened. Activity per account is heavy-tailed (Pareto weights).
+customer's first account opens on customer_since itself; trades and transactions fall in the
+window (2024 by default) and never before their account opened. Activity per account is heavy-tailed (Pareto weights).
 The contracts in assets/schemas/financial_*.json describe every column and distribution.
+
+Window, seasonality, dirty data (each measured by tests/test_polars_financial.py):
+``--start/--end`` move the trades-and-transactions window (default calendar 2024; from 2001 on):
+the NYSE calendar (holidays and early closes from the exchange's rules, T+3/T+2/T+1 settlement
+by date), customer_since (19 years before the window to its end) and opening dates follow, and
+_manifest.json records the run's bounds for the validator. ``--seasonality financial``,
+``--monthly-weights``, ``--weekday-weights`` and ``--campaign`` weight the days transactions and
+trades (sessions only) fall on, never before the account opened. ``--inject-nulls``,
+``--duplicate-rate`` (trades, transactions) and ``--late-rate`` (event times 1-8 days past the
+window; a late trade's settlement date moves with it) make dirty data the validator reports as
+injected.
 
 Why these tables: the spec's main financial table is accounts, so --rows counts accounts; it
 names accounts.customer_id but no customers table, so one is added here, which turns the id into
@@ -57,8 +68,10 @@ import shutil
 import sys
 import time
 import unicodedata
+import zlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
 
@@ -104,10 +117,12 @@ def day_number(iso_date: str) -> int:
     return int(np.datetime64(iso_date, "D").astype(np.int64))
 
 
-EVENT_START = day_number("2024-01-01")  # trades and transactions happen in calendar 2024
-EVENT_END = day_number("2024-12-31")
-# Banking relationships last decades, so customers joined over twenty years, uniformly.
-CUSTOMER_SINCE_START = day_number("2005-01-01")
+# Trades and transactions happen in the window --start/--end (default calendar 2024); customers
+# and accounts date from before it (Calendar below builds every date table from the window).
+DEFAULT_START, DEFAULT_END = date(2024, 1, 1), date(2024, 12, 31)
+# Banking relationships last decades, so customers joined over twenty years, uniformly: from 19
+# years before the window starts (2005-01-01 by default) to its last day.
+CUSTOMER_YEARS = 19
 SECONDS_PER_DAY = 86_400
 MICROSECONDS = 1_000_000
 
@@ -181,32 +196,17 @@ SIDES = ("BUY", "SELL")
 SIDE_WEIGHTS = (55, 45)
 EXCHANGES = ("NASDAQ", "NYSE", "NYSE American")
 EXCHANGE_WEIGHTS = (50, 45, 5)
-# NYSE calendar: 2024 holidays (plus the first 2025 ones, for settlement dates), early closes
-# at 13:00 New York time, and the switch from T+2 to T+1 settlement on 2024-05-28.
-NYSE_HOLIDAYS = np.array(
-    [
-        "2024-01-01", "2024-01-15", "2024-02-19", "2024-03-29", "2024-05-27", "2024-06-19",
-        "2024-07-04", "2024-09-02", "2024-11-28", "2024-12-25", "2025-01-01", "2025-01-09",
-    ],
-    dtype="datetime64[D]",
-)
-NYSE_EARLY_CLOSES = np.array(["2024-07-03", "2024-11-29", "2024-12-24"], dtype="datetime64[D]")
-T_PLUS_1_FROM = day_number("2024-05-28")
+# NYSE calendar rules (nyse_closures builds any year's holidays from them): sessions 09:30-16:00
+# New York time, 13:00 on early-close days; settlement T+3 until 2017-09-04, T+2 from 2017-09-05,
+# T+1 from 2024-05-28.
 MARKET_OPEN_SECONDS = 9 * 3600 + 30 * 60  # 09:30 New York
-_calendar = np.arange(np.datetime64("2024-01-01"), np.datetime64("2025-01-01"))
-TRADING_DAYS = _calendar[np.is_busday(_calendar, holidays=NYSE_HOLIDAYS)].astype(np.int64)
-SESSION_SECONDS = np.where(np.isin(TRADING_DAYS, NYSE_EARLY_CLOSES.astype(np.int64)), 3.5 * 3600, 6.5 * 3600)
-# Per trading day: seconds New York is behind UTC (5 h standard, 4 h daylight time, from the time
-# zone database), and the settlement day, so trades need only gathers, not calendar arithmetic.
-_noon = pl.Series((TRADING_DAYS * SECONDS_PER_DAY + 12 * 3600) * MICROSECONDS, dtype=pl.Int64).cast(pl.Datetime("us"))
-NEW_YORK_BEHIND_UTC = (
-    (_noon.dt.replace_time_zone("America/New_York").dt.convert_time_zone("UTC").dt.replace_time_zone(None) - _noon)
-    .dt.total_seconds()
-    .to_numpy()
-)
-SETTLEMENT_DAYS = np.busday_offset(
-    TRADING_DAYS.astype("datetime64[D]"), np.where(TRADING_DAYS < T_PLUS_1_FROM, 2, 1), holidays=NYSE_HOLIDAYS
-).astype(np.int64)
+REGULAR_SESSION_SECONDS, EARLY_CLOSE_SESSION_SECONDS = 6.5 * 3600, 3.5 * 3600
+SETTLEMENT_CYCLES = ((day_number("2017-09-05"), 3), (day_number("2024-05-28"), 2))  # (from, cycle before it)
+# One-off closures the yearly rules cannot know (national days of mourning, 9/11, Hurricane Sandy).
+# The rules and closures below hold from 2001 on: earlier windows are refused.
+MIN_WINDOW_YEAR = 2001
+NYSE_SPECIAL_CLOSURES = ("2001-09-11", "2001-09-12", "2001-09-13", "2001-09-14", "2004-06-11", "2007-01-02",
+                         "2012-10-29", "2012-10-30", "2018-12-05", "2025-01-09")
 
 # --- Transactions ----------------------------------------------------------------------------
 TXN_TYPES = ("deposit", "withdrawal", "transfer", "payment", "fee", "interest", "dividend")
@@ -256,9 +256,144 @@ CHANNEL_WEIGHTS = {
 # fees and interest post on the last day of a month.
 HOUR_WEIGHTS_UTC = (6, 5, 4, 3, 2, 1, 1, 1, 1, 1, 2, 3, 4, 5, 6, 7, 7, 7, 7, 7, 7, 7, 6, 6)
 SYSTEM_POSTING_SECONDS = 6 * 3600
-# Last day of the month of each day of 2024, as a lookup table (a gather beats date arithmetic).
-_days = np.arange(EVENT_START, EVENT_END + 1).astype("datetime64[D]")
-MONTH_END = ((_days.astype("datetime64[M]") + 1).astype("datetime64[D]") - 1).astype(np.int64)
+
+# Primary and foreign key columns (the contracts' primary_key and foreign_keys): never nulled.
+KEY_COLUMNS = {
+    "customers": ("customer_id",),
+    "accounts": ("account_id", "customer_id"),
+    "trades": ("trade_id", "account_id"),
+    "transactions": ("txn_id", "account_id"),
+}
+# --duplicate-rate copies rows of the fact tables (what pipelines deliver at least once), not of
+# the customers and accounts keys point at; --late-rate moves event times (a late trade's
+# settlement date moves with it); seasonality shapes the days of both.
+DUPLICATE_TABLES = ("trades", "transactions")
+LATE_COLUMNS = {"trades": ("timestamp", "settlement_date"), "transactions": ("timestamp",)}
+
+
+# --- The run's calendar: every date table, built from the window ------------------------------
+def years_before(day: date, years: int) -> date:
+    """The same calendar day `years` earlier (28 February for a 29th with no leap year)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+def easter(year: int) -> date:
+    """Gregorian Easter Sunday (the anonymous Gregorian algorithm)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = divmod(b, 4)
+    g = (8 * b + 13) // 25
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = divmod(c, 4)
+    l = (32 + 2 * e + 2 * i - h - k) % 7  # noqa: E741 (the algorithm's own name)
+    m = (a + 11 * h + 19 * l) // 433
+    month = (h + l - 7 * m + 90) // 25
+    return date(year, month, (h + l - 7 * m + 33 * month + 19) % 32)
+
+
+def nth_weekday(year: int, month: int, weekday: int, n: int) -> date:
+    """The n-th given weekday (Monday 0) of a month; n = -1 for the last."""
+    if n > 0:
+        first = date(year, month, 1)
+        return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
+    last = date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+    return last - timedelta(days=(last.weekday() - weekday) % 7)
+
+
+def nyse_closures(first_year: int, last_year: int) -> tuple[np.ndarray, np.ndarray]:
+    """NYSE full-day holidays and 13:00 early closes of these years, from the exchange's rules.
+
+    A holiday on a Saturday closes the Friday before (except New Year's Day: no Dec 31 closure),
+    one on a Sunday the Monday after; Juneteenth from 2022. Early closes: July 3 and Christmas
+    Eve when they fall Monday to Thursday, and the day after Thanksgiving.
+    """
+    holidays, early = [], []
+    for year in range(first_year, last_year + 1):
+        def observed(day: date) -> date:
+            return day - timedelta(days=1) if day.weekday() == 5 else day + timedelta(days=1) if day.weekday() == 6 else day
+
+        new_year = date(year, 1, 1)
+        if new_year.weekday() != 5:
+            holidays.append(observed(new_year))
+        holidays += [nth_weekday(year, 1, 0, 3), nth_weekday(year, 2, 0, 3), easter(year) - timedelta(days=2),
+                     nth_weekday(year, 5, 0, -1), observed(date(year, 7, 4)), nth_weekday(year, 9, 0, 1),
+                     nth_weekday(year, 11, 3, 4), observed(date(year, 12, 25))]
+        if year >= 2022:
+            holidays.append(observed(date(year, 6, 19)))
+        thanksgiving = nth_weekday(year, 11, 3, 4)
+        early += [day for day in (date(year, 7, 3), date(year, 12, 24)) if day.weekday() <= 3]
+        early.append(thanksgiving + timedelta(days=1))
+    holidays += [date.fromisoformat(day) for day in NYSE_SPECIAL_CLOSURES if first_year <= int(day[:4]) <= last_year]
+    return np.array(sorted(holidays), dtype="datetime64[D]"), np.array(sorted(early), dtype="datetime64[D]")
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """The window's days and trading days with everything trades and transactions gather from."""
+
+    first: int  # window's first and last day, days since 1970
+    last: int
+    customer_since_first: int
+    trading_days: np.ndarray  # NYSE sessions in the window, days since 1970
+    session_seconds: np.ndarray  # per trading day
+    new_york_behind_utc: np.ndarray  # seconds, per trading day (5 h standard, 4 h daylight time)
+    settlement_days: np.ndarray  # per trading day
+    month_end: np.ndarray  # per window day: its month's last day, or the window's if sooner
+    day_cumulative: np.ndarray  # running sum of the window's seasonal day weights
+    trade_cumulative: np.ndarray  # the same over trading days only
+
+    def bounds(self) -> dict[str, dict[str, str]]:
+        """The window-dependent contract bounds of this run (_manifest.json "bounds")."""
+        def day(number: int) -> str:
+            return str(np.datetime64(int(number), "D"))
+
+        def instant(seconds: float) -> str:
+            return str(np.datetime64(int(seconds), "s")) + "Z"
+
+        spans = {
+            "customers.customer_since": {"min": day(self.customer_since_first), "max": day(self.last)},
+            "customers.date_of_birth": {"min": day(self.last - MAX_AGE_AT_END_DAYS), "max": day(self.last - ADULT_DAYS)},
+            "accounts.opened_date": {"min": day(self.customer_since_first), "max": day(self.last)},
+            "transactions.timestamp": {"min": f"{day(self.first)}T00:00:00Z", "max": f"{day(self.last)}T23:59:59Z"},
+        }
+        if self.trading_days.size:
+            opens = self.trading_days * SECONDS_PER_DAY + MARKET_OPEN_SECONDS + self.new_york_behind_utc
+            spans["trades.timestamp"] = {"min": instant(opens[0]), "max": instant(opens[-1] + self.session_seconds[-1])}
+            spans["trades.settlement_date"] = {"min": day(self.settlement_days[0]), "max": day(self.settlement_days[-1])}
+        return spans
+
+
+def build_calendar(season: Season) -> Calendar:
+    first, last = day_number(season.first.isoformat()), day_number(season.last.isoformat())
+    # Holidays of the year after the window too: a settlement date can fall in it.
+    holidays, early_closes = nyse_closures(season.first.year, season.last.year + 1)
+    window = np.arange(first, last + 1).astype("datetime64[D]")
+    trading = np.is_busday(window, holidays=holidays)
+    trading_days = window[trading].astype(np.int64)
+    # Per trading day: seconds New York is behind UTC, from the time zone database, and the
+    # settlement day, so trades need only gathers, not calendar arithmetic.
+    noon = pl.Series((trading_days * SECONDS_PER_DAY + 12 * 3600) * MICROSECONDS, dtype=pl.Int64).cast(pl.Datetime("us"))
+    behind = (noon.dt.replace_time_zone("America/New_York").dt.convert_time_zone("UTC").dt.replace_time_zone(None) - noon)
+    cycle = np.where(trading_days < SETTLEMENT_CYCLES[0][0], SETTLEMENT_CYCLES[0][1],
+                     np.where(trading_days < SETTLEMENT_CYCLES[1][0], SETTLEMENT_CYCLES[1][1], 1))
+    month_end = ((window.astype("datetime64[M]") + 1).astype("datetime64[D]") - 1).astype(np.int64)
+    day_cumulative = season.cumulative()
+    weights = np.diff(day_cumulative, prepend=0.0)
+    return Calendar(
+        first=first,
+        last=last,
+        customer_since_first=day_number(years_before(season.first, CUSTOMER_YEARS).isoformat()),
+        trading_days=trading_days,
+        session_seconds=np.where(np.isin(trading_days, early_closes.astype(np.int64)),
+                                 EARLY_CLOSE_SESSION_SECONDS, REGULAR_SESSION_SECONDS),
+        new_york_behind_utc=behind.dt.total_seconds().to_numpy(),
+        settlement_days=np.busday_offset(trading_days.astype("datetime64[D]"), cycle, holidays=holidays).astype(np.int64),
+        month_end=np.minimum(month_end, last),
+        day_cumulative=day_cumulative,
+        trade_cumulative=np.cumsum(weights[trading]),
+    )
 
 
 # --- Bundled reference data: US places (copied verbatim from scripts/utils/us_places.py) --------
@@ -647,7 +782,7 @@ class Securities:
     day_prices: np.ndarray  # (symbol, trading day) price level in USD
 
 
-def build_securities(seed: int) -> Securities:
+def build_securities(seed: int, trading_days: int) -> Securities:
     """N_SECURITIES common-stock tickers from Mimesis with synthetic US ISINs and price paths.
 
     Tickers are real-looking symbols; ISINs (US + synthetic CUSIP with its check digit + ISIN
@@ -670,8 +805,8 @@ def build_securities(seed: int) -> Securities:
     rank = rng.permutation(N_SECURITIES) + 1
     popularity = 1.0 / rank.astype(np.float64) ** SYMBOL_ZIPF_EXPONENT
     base = BASE_PRICE_MEDIAN * np.exp(BASE_PRICE_SIGMA * rng.standard_normal(N_SECURITIES))
-    returns = DAILY_RETURN_SIGMA * rng.standard_normal((N_SECURITIES, TRADING_DAYS.size))
-    returns[:, 0] = 0.0  # the first trading day trades at the base price level
+    returns = DAILY_RETURN_SIGMA * rng.standard_normal((N_SECURITIES, trading_days))
+    returns[:, :1] = 0.0  # the first trading day trades at the base price level
     return Securities(
         symbols=pl.Series(symbols),
         isins=pl.Series(isins),
@@ -688,13 +823,14 @@ class CustomerBook:
     segment: np.ndarray  # index into SEGMENTS
 
 
-def plan_customers(seed: int, n_customers: int) -> CustomerBook:
+def plan_customers(seed: int, n_customers: int, calendar: Calendar) -> CustomerBook:
     """Join date and segment of every customer (5 bytes each): accounts depend on both."""
     since = np.empty(n_customers, dtype=np.int32)
     segment = np.empty(n_customers, dtype=np.int8)
     for start, n in chunk_bounds(n_customers):
         rng = np.random.default_rng([seed, CUSTOMER_PROFILE_SALT, start])
-        since[start : start + n] = CUSTOMER_SINCE_START + rng.integers(0, EVENT_END - CUSTOMER_SINCE_START + 1, n)
+        since_first = calendar.customer_since_first
+        since[start : start + n] = since_first + rng.integers(0, calendar.last - since_first + 1, n)
         segment[start : start + n] = SEGMENT_POOL[rng.integers(0, SEGMENT_POOL.size, n)]
     return CustomerBook(since_day=since, segment=segment)
 
@@ -728,7 +864,7 @@ class AccountBook:
 CUSTOMER_SHUFFLE = 2_147_483_647
 
 
-def plan_accounts(seed: int, n_accounts: int, customers: CustomerBook, with_trades: bool) -> AccountBook:
+def plan_accounts(seed: int, n_accounts: int, customers: CustomerBook, with_trades: bool, calendar: Calendar) -> AccountBook:
     """Owner, type, status, currency, opening day and activity weight of every account.
 
     A customer's first account opens on customer_since, further accounts uniformly between then
@@ -757,20 +893,23 @@ def plan_accounts(seed: int, n_accounts: int, customers: CustomerBook, with_trad
         chunk_status = ACCOUNT_STATUS_POOL[rng.integers(0, ACCOUNT_STATUS_POOL.size, n)]
         chunk_currency = np.where(IS_INVESTMENT[chunk_kind], 0, CURRENCY_POOL[rng.integers(0, CURRENCY_POOL.size, n)])
         since = customers.since_day[chunk_owner].astype(np.int64)
-        later = since + (rng.random(n) * (EVENT_END - since + 1)).astype(np.int64)
+        later = since + (rng.random(n) * (calendar.last - since + 1)).astype(np.int64)
         chunk_opened = np.where(first_account, since, later)
         activity = rng.pareto(ACTIVITY_PARETO_ALPHA, n) + 1.0
         has_investment_account |= bool(IS_INVESTMENT[chunk_kind].any())
         if with_trades and start + n == n_accounts and n and not has_investment_account:
             chunk_kind[-1] = ACCOUNT_TYPES.index("brokerage")
             chunk_currency[-1] = CURRENCIES.index("USD")
-        first_day = np.maximum(chunk_opened, EVENT_START)
+        first_day = np.maximum(chunk_opened, calendar.first)
         weight = activity * STATUS_ACTIVITY[chunk_status]
-        trading_days_open = TRADING_DAYS.size - np.searchsorted(TRADING_DAYS, first_day)
+        # Activity scales with the share of the window's (seasonal) day weight from the opening
+        # day on: the number of days, or trading days, open without seasonality.
+        days_open = weight_from(calendar.day_cumulative, first_day - calendar.first)
+        trade_days_open = weight_from(calendar.trade_cumulative, np.searchsorted(calendar.trading_days, first_day))
         owner[rows], kind[rows], status[rows] = chunk_owner, chunk_kind, chunk_status
         currency[rows], opened[rows] = chunk_currency, chunk_opened
-        transaction_weights[rows] = weight * (EVENT_END - first_day + 1)
-        trade_weights[rows] = weight * TRADING_ACTIVITY[chunk_kind] * trading_days_open
+        transaction_weights[rows] = weight * days_open
+        trade_weights[rows] = weight * TRADING_ACTIVITY[chunk_kind] * trade_days_open
     return AccountBook(
         customer=owner,
         type=kind,
@@ -817,7 +956,7 @@ def luhn_check_digit(payload: np.ndarray, digits: int) -> np.ndarray:
     return (10 - total % 10) % 10
 
 
-def make_customers(start: int, n: int, seed: int, customers: CustomerBook, pools: Pools) -> pl.DataFrame:
+def make_customers(start: int, n: int, seed: int, customers: CustomerBook, pools: Pools, calendar: Calendar) -> pl.DataFrame:
     rng = np.random.default_rng([seed, CUSTOMERS_SALT, start])
     first = rng.integers(0, pools.first_names.len(), n)
     last = rng.integers(0, pools.last_names.len(), n)
@@ -831,7 +970,7 @@ def make_customers(start: int, n: int, seed: int, customers: CustomerBook, pools
     place = draw_us_places(pools.places, rng, n)
     since = customers.since_day[start : start + n].astype(np.int64)
     youngest = np.full(n, ADULT_DAYS)
-    oldest = np.maximum(MAX_AGE_AT_END_DAYS - (EVENT_END - since), youngest)
+    oldest = np.maximum(MAX_AGE_AT_END_DAYS - (calendar.last - since), youngest)
     age_days = np.clip(
         (AGE_AT_JOINING_MEAN + AGE_AT_JOINING_SD * rng.standard_normal(n)) * 365.25, youngest, oldest
     ).astype(np.int64)
@@ -909,15 +1048,17 @@ def make_accounts(
     )
 
 
-def make_trades(start: int, n: int, seed: int, book: AccountBook, securities: Securities) -> pl.DataFrame:
+def make_trades(start: int, n: int, seed: int, book: AccountBook, securities: Securities, calendar: Calendar) -> pl.DataFrame:
     rng = np.random.default_rng([seed, TRADES_SALT, start])
     account = book.draw(book.trade_weights, rng, n)
-    first_day = np.maximum(book.opened_day[account].astype(np.int64), EVENT_START)
-    earliest = np.searchsorted(TRADING_DAYS, first_day)  # first trading day on or after opening
-    day = earliest + (rng.random(n) * (TRADING_DAYS.size - earliest)).astype(np.int64)
-    session_second = (rng.random(n) * SESSION_SECONDS[day]).astype(np.int64)
+    first_day = np.maximum(book.opened_day[account].astype(np.int64), calendar.first)
+    earliest = np.searchsorted(calendar.trading_days, first_day)  # first trading day on or after opening
+    # A trading day from then on, in proportion to its seasonal weight (uniform without it).
+    day = seasonal_days(calendar.trade_cumulative, rng.random(n), earliest)
+    session_second = (rng.random(n) * calendar.session_seconds[day]).astype(np.int64)
     # Market hours are New York wall-clock time; stored as UTC like every timestamp.
-    utc = (TRADING_DAYS[day] * SECONDS_PER_DAY + MARKET_OPEN_SECONDS + session_second + NEW_YORK_BEHIND_UTC[day]) * MICROSECONDS
+    utc = (calendar.trading_days[day] * SECONDS_PER_DAY + MARKET_OPEN_SECONDS + session_second
+           + calendar.new_york_behind_utc[day]) * MICROSECONDS
     symbol = np.searchsorted(
         securities.popularity_cumulative, rng.random(n) * securities.popularity_cumulative[-1], side="right"
     )
@@ -939,14 +1080,14 @@ def make_trades(start: int, n: int, seed: int, book: AccountBook, securities: Se
             "price": money(price_cents),
             "notional": money(quantity * price_cents, 20),
             "timestamp": pl.Series(utc, dtype=pl.Int64).cast(pl.Datetime("us", "UTC")),
-            "settlement_date": dates(SETTLEMENT_DAYS[day]),
+            "settlement_date": dates(calendar.settlement_days[day]),
         },
         schema=TRADES_SCHEMA,
     )
 
 
 def make_transactions(
-    start: int, n: int, seed: int, book: AccountBook, pools: Pools, fraud_rate: float
+    start: int, n: int, seed: int, book: AccountBook, pools: Pools, fraud_rate: float, calendar: Calendar
 ) -> pl.DataFrame:
     rng = np.random.default_rng([seed, TRANSACTIONS_SALT, start])
     account = book.draw(book.transaction_weights, rng, n)
@@ -960,11 +1101,12 @@ def make_transactions(
     cash = np.maximum(np.rint(cents / WITHDRAWAL_STEP_CENTS), 1).astype(np.int64) * WITHDRAWAL_STEP_CENTS
     fee = FEE_POOL[rng.integers(0, FEE_POOL.size, n)]
     cents = np.select([kind == TXN_CODE["withdrawal"], kind == TXN_CODE["fee"]], [cash, fee], cents)
-    # When: a day from the account's first day in 2024 on; fees and interest move to the month's
-    # last day (still on or after opening), system postings run at 06:00 UTC.
-    first_day = np.maximum(book.opened_day[account].astype(np.int64), EVENT_START)
-    day = first_day + (rng.random(n) * (EVENT_END - first_day + 1)).astype(np.int64)
-    day = np.where((kind == TXN_CODE["fee"]) | (kind == TXN_CODE["interest"]), MONTH_END[day - EVENT_START], day)
+    # When: a day from the account's first day in the window on, in proportion to its seasonal
+    # weight (uniform without it); fees and interest move to the month's last day (still on or
+    # after opening, and never past the window), system postings run at 06:00 UTC.
+    first_day = np.maximum(book.opened_day[account].astype(np.int64), calendar.first)
+    day = calendar.first + seasonal_days(calendar.day_cumulative, rng.random(n), first_day - calendar.first)
+    day = np.where((kind == TXN_CODE["fee"]) | (kind == TXN_CODE["interest"]), calendar.month_end[day - calendar.first], day)
     second = HOUR_POOL[rng.integers(0, HOUR_POOL.size, n)].astype(np.int64) * 3600 + rng.integers(0, 3600, n)
     second = np.where(customer_initiated, second, SYSTEM_POSTING_SECONDS)
     # Who is on the other side: the employer of an ACH or mobile deposit, the payee of a payment,
@@ -1204,8 +1346,373 @@ def timed(label: str, action: Callable[[], dict]) -> dict:
     return result
 
 
+# --- Window and seasonality (copied verbatim from scripts/utils/seasonality.py) -------------------
+# Preset: (monthly weights January..December, weekday weights Monday..Sunday, what it models).
+# Illustrative shapes, not measurements of any one business: say so when a demo relies on them.
+SEASONALITY_PRESETS = {
+    "none": ((1,) * 12, (1,) * 7, "flat: every day alike"),
+    "retail": (
+        (0.85, 0.85, 0.95, 0.95, 1.0, 0.95, 0.95, 1.0, 0.9, 0.95, 1.2, 1.45),
+        (0.85, 0.85, 0.9, 0.95, 1.1, 1.3, 1.05),
+        "holiday peak in November and December, quiet January and February; Saturday busiest",
+    ),
+    "healthcare": (
+        (1.1, 1.05, 1.02, 0.98, 0.97, 0.93, 0.92, 0.97, 1.0, 1.02, 1.0, 1.04),
+        (1.15, 1.05, 1.0, 1.0, 0.95, 0.5, 0.45),
+        "winter respiratory season, summer dip; Monday busiest, weekends light",
+    ),
+    "financial": (
+        (0.95, 0.92, 1.0, 1.0, 1.0, 0.98, 1.0, 1.0, 0.97, 1.0, 1.05, 1.13),
+        (1.1, 1.05, 1.05, 1.05, 1.15, 0.6, 0.45),
+        "December spending, payday Fridays, quiet weekends",
+    ),
+    "weekday": (
+        (1, 1, 1, 1, 1, 1, 1, 0.9, 1, 1, 1, 0.85),
+        (1, 1, 1, 1, 1, 0.2, 0.1),
+        "office hours business: weekends near zero, August and December holidays",
+    ),
+}
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+@dataclass(frozen=True)
+class Campaign:
+    name: str
+    first: date
+    last: date
+    multiplier: float
+
+
+@dataclass(frozen=True)
+class Season:
+    """The window and the weights its event days are drawn with."""
+
+    first: date
+    last: date
+    preset: str = "none"
+    monthly: tuple[float, ...] = (1.0,) * 12
+    weekday: tuple[float, ...] = (1.0,) * 7
+    campaigns: tuple[Campaign, ...] = ()
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+    @property
+    def flat(self) -> bool:
+        return len(set(self.monthly)) == 1 and len(set(self.weekday)) == 1 and not self.campaigns
+
+    def cumulative(self) -> np.ndarray:
+        """Running sum of the day weights, one entry per day of the window."""
+        return np.cumsum(day_weights(self.first, self.last, self.monthly, self.weekday, self.campaigns))
+
+
+def iso_day(text: str) -> date:
+    """argparse type: a calendar day YYYY-MM-DD."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+def weight(text: str) -> float:
+    """argparse type: a weight of 0 or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of 0 or more, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number of 0 or more, got {text!r}")
+    return value
+
+
+def campaign(text: str) -> Campaign:
+    """argparse type: [NAME=]START:END:MULTIPLIER, e.g. black-friday=2024-11-29:2024-12-02:3."""
+    name, equals, spec = text.partition("=")
+    if not equals:
+        name, spec = "", text
+    parts = spec.split(":")
+    if len(parts) != 3:
+        raise argparse.ArgumentTypeError(f"expected [NAME=]START:END:MULTIPLIER (e.g. 2024-11-29:2024-12-02:3), got {text!r}")
+    first, last = iso_day(parts[0]), iso_day(parts[1])
+    if last < first:
+        raise argparse.ArgumentTypeError(f"campaign {text!r} ends before it starts")
+    return Campaign(name.strip() or f"{first}..{last}", first, last, weight(parts[2]))
+
+
+def add_window_arguments(parser: argparse.ArgumentParser, start: date, end: date | None, events: str,
+                         end_help: str = "") -> None:
+    parser.add_argument("--start", type=iso_day, default=start, metavar="YYYY-MM-DD",
+                        help=f"first day of the {events} window, UTC (default {start})")
+    parser.add_argument("--end", type=iso_day, default=end, metavar="YYYY-MM-DD",
+                        help=end_help or f"last day of the {events} window, inclusive (default {end})")
+
+
+def add_seasonality_arguments(parser: argparse.ArgumentParser, tables: str) -> None:
+    group = parser.add_argument_group(f"seasonality of {tables} (default: none, every day alike)")
+    presets = "; ".join(f"{name}: {about}" for name, (_, _, about) in SEASONALITY_PRESETS.items())
+    group.add_argument("--seasonality", choices=list(SEASONALITY_PRESETS), default="none", help=presets)
+    group.add_argument("--monthly-weights", type=weight, nargs=12, metavar="W",
+                       help="12 relative weights, January to December (replace the preset's)")
+    group.add_argument("--weekday-weights", type=weight, nargs=7, metavar="W",
+                       help="7 relative weights, Monday to Sunday (replace the preset's)")
+    group.add_argument("--campaign", type=campaign, action="append", default=[], metavar="[NAME=]START:END:MULT",
+                       help="multiply the weight of the days START..END (inclusive) by MULT; repeatable")
+
+
+def window_settings(parser: argparse.ArgumentParser, args: argparse.Namespace, max_days: int | None = None) -> tuple[date, date]:
+    """The window's first and last day, checked."""
+    if args.end < args.start:
+        parser.error(f"--end {args.end} is before --start {args.start}")
+    days = (args.end - args.start).days + 1
+    if max_days is not None and days > max_days:
+        parser.error(f"the window --start {args.start} --end {args.end} spans {days:,} days; at most {max_days:,}")
+    return args.start, args.end
+
+
+def season_settings(parser: argparse.ArgumentParser, args: argparse.Namespace, first: date, last: date) -> Season:
+    """The preset with the weight overrides and campaigns applied, checked against the window."""
+    monthly, weekday, _ = SEASONALITY_PRESETS[args.seasonality]
+    monthly = tuple(float(w) for w in (args.monthly_weights or monthly))
+    weekday = tuple(float(w) for w in (args.weekday_weights or weekday))
+    for each in args.campaign:
+        if each.last < first or each.first > last:
+            parser.error(f"--campaign {each.name} ({each.first}..{each.last}) lies outside the window {first}..{last}")
+    season = Season(first, last, args.seasonality, monthly, weekday, tuple(args.campaign))
+    if season.cumulative()[-1] <= 0:
+        parser.error("the seasonality weights give every day of the window a weight of 0: raise some of them")
+    return season
+
+
+def day_weights(first: date, last: date, monthly, weekday, campaigns=()) -> np.ndarray:
+    """One weight per calendar day first..last: month x weekday x covering campaigns."""
+    days = np.arange(np.datetime64(first, "D"), np.datetime64(last, "D") + 1)
+    month = days.astype("datetime64[M]").astype(np.int64) % 12
+    day_of_week = (days.astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday; Monday is 0
+    weights = np.asarray(monthly, dtype=np.float64)[month] * np.asarray(weekday, dtype=np.float64)[day_of_week]
+    for each in campaigns:
+        weights[(days >= np.datetime64(each.first, "D")) & (days <= np.datetime64(each.last, "D"))] *= each.multiplier
+    return weights
+
+
+def weight_from(cumulative: np.ndarray, lowest: np.ndarray | int) -> np.ndarray:
+    """The day weight from each row's ``lowest`` offset to the window's end: how much of the
+    window a customer who joined then can still act in (its days, without seasonality)."""
+    lowest = np.asarray(lowest, dtype=np.int64)
+    if len(cumulative) == 0:
+        return np.zeros(lowest.shape)
+    return cumulative[-1] - np.where(lowest > 0, cumulative[np.clip(lowest - 1, 0, len(cumulative) - 1)], 0.0)
+
+
+def seasonal_days(cumulative: np.ndarray, u: np.ndarray, lowest: np.ndarray | int = 0) -> np.ndarray:
+    """Day offsets (0 = the window's first day) drawn in proportion to the day weights, one
+    uniform ``u`` per row, never before the row's ``lowest`` offset."""
+    if len(u) == 0:
+        return np.zeros(0, dtype=np.int64)
+    before = cumulative[-1] - weight_from(cumulative, lowest)
+    target = before + u * (cumulative[-1] - before)
+    return np.minimum(np.searchsorted(cumulative, target, side="right"), len(cumulative) - 1)
+
+
+def season_manifest(season: Season, tables: list[str]) -> dict:
+    """What _manifest.json records about the window and its seasonality."""
+    return {
+        "start": season.first.isoformat(),
+        "end": season.last.isoformat(),
+        "seasonality": {
+            "preset": season.preset,
+            "monthly_weights": list(season.monthly),
+            "weekday_weights": list(season.weekday),
+            "campaigns": [{"name": c.name, "start": c.first.isoformat(), "end": c.last.isoformat(), "multiplier": c.multiplier}
+                          for c in season.campaigns],
+            "applies_to": tables,
+        },
+    }
+
+
+# --- Data-quality injection (copied verbatim from scripts/utils/quality.py) ------------------------
+QUALITY_SALT = 9_001  # keeps injection streams apart from every table's own streams
+LATE_GAP_DAYS = 1  # late rows start one day after the window ends (clear of local-time spill-over)
+LATE_SPAN_DAYS = 7  # and fall within the week after that
+MAX_DUPLICATE_RATE = 0.5  # above one copy per original row the table is more copy than data
+MICROS_PER_DAY = 86_400_000_000
+
+
+@dataclass
+class Quality:
+    """The run's injection settings and what was injected (filled in as chunks are written)."""
+
+    seed: int
+    nulls: dict[str, dict[str, float]] = field(default_factory=dict)  # table -> column -> rate
+    duplicate_rate: float = 0.0
+    duplicate_tables: tuple[str, ...] = ()
+    late_rate: float = 0.0
+    late_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)  # table -> event time first
+    window_us: tuple[int, int] = (0, 1)  # the run's window [start, end) in UTC microseconds
+    injected: dict[str, list[dict]] = field(default_factory=dict)  # table -> one record per chunk
+
+    def active(self, table: str) -> bool:
+        return bool(
+            self.nulls.get(table)
+            or (self.duplicate_rate and table in self.duplicate_tables)
+            or (self.late_rate and table in self.late_columns)
+        )
+
+
+def null_injection(text: str) -> tuple[str, str, float]:
+    """argparse type: TABLE.COLUMN=RATE, e.g. customers.email=0.05."""
+    target, equals, share = text.partition("=")
+    table, dot, column = target.strip().partition(".")
+    if not (equals and dot and table and column):
+        raise argparse.ArgumentTypeError(f"expected TABLE.COLUMN=RATE (e.g. customers.email=0.05), got {text!r}")
+    try:
+        value = float(share)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"the rate in {text!r} must be a number between 0 and 1") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"the rate in {text!r} must be between 0 and 1")
+    return table, column.strip(), value
+
+
+def add_quality_arguments(parser: argparse.ArgumentParser, duplicate_tables: tuple[str, ...],
+                          late_columns: dict[str, tuple[str, ...]]) -> None:
+    """The three injection flags, with the tables each applies to in their help."""
+    group = parser.add_argument_group(
+        "data quality injection (all off by default; recorded in _manifest.json, reported by scripts/utils/validate.py)")
+    group.add_argument("--inject-nulls", action="append", type=null_injection, default=[], metavar="TABLE.COLUMN=RATE",
+                       help="null out RATE of the column's values (repeatable); key columns are refused")
+    group.add_argument("--duplicate-rate", type=rate, default=0.0, metavar="RATE",
+                       help=f"share of rows that are exact copies of another row, in {', '.join(duplicate_tables)} "
+                       f"(at most {MAX_DUPLICATE_RATE:g}); those tables get more rows than planned")
+    late = ", ".join(f"{table}.{columns[0]}" for table, columns in late_columns.items())
+    group.add_argument("--late-rate", type=rate, default=0.0, metavar="RATE",
+                       help=f"share of events whose timestamp ({late}) lands {LATE_GAP_DAYS} to "
+                       f"{LATE_GAP_DAYS + LATE_SPAN_DAYS} days after the window ends")
+
+
+def quality_settings(parser: argparse.ArgumentParser, args: argparse.Namespace, schemas: dict[str, dict],
+                     keys: dict[str, tuple[str, ...]], duplicate_tables: tuple[str, ...],
+                     late_columns: dict[str, tuple[str, ...]], window_us: tuple[int, int]) -> Quality:
+    """Check the injection flags against the generator's tables; parser.error names what is valid."""
+    nulls: dict[str, dict[str, float]] = {}
+    for table, column, share in args.inject_nulls:
+        if table not in schemas:
+            parser.error(f"--inject-nulls {table}.{column}: no table {table!r}; tables: {', '.join(schemas)}")
+        if column not in schemas[table]:
+            parser.error(f"--inject-nulls {table}.{column}: {table} has no column {column!r}; "
+                         f"columns: {', '.join(schemas[table])}")
+        if column in keys.get(table, ()):
+            allowed = [name for name in schemas[table] if name not in keys[table]]
+            parser.error(f"--inject-nulls {table}.{column}: {column} is a key column (primary or foreign key of "
+                         f"{table}); a null there breaks integrity, not just completeness. Choose one of: {', '.join(allowed)}")
+        if column in nulls.get(table, {}):
+            parser.error(f"--inject-nulls {table}.{column} is given twice: give each column once")
+        nulls.setdefault(table, {})[column] = share
+    if args.duplicate_rate > MAX_DUPLICATE_RATE:
+        parser.error(f"--duplicate-rate must be at most {MAX_DUPLICATE_RATE:g} (one copy per original row), got {args.duplicate_rate:g}")
+    return Quality(seed=args.seed, nulls=nulls, duplicate_rate=args.duplicate_rate, duplicate_tables=duplicate_tables,
+                   late_rate=args.late_rate, late_columns=late_columns, window_us=window_us)
+
+
+def quality_stream(seed: int, table: str, chunk: int, kind: str) -> np.random.Generator:
+    """The random stream of one injection kind in one chunk of one table (crc32: stable across runs)."""
+    return np.random.default_rng([seed, QUALITY_SALT, zlib.crc32(table.encode()), chunk, zlib.crc32(kind.encode())])
+
+
+def late_offsets(rng: np.random.Generator, event_us: np.ndarray, late_rate: float, window_us: tuple[int, int]) -> np.ndarray:
+    """Microseconds to add to each row's times: 0 on time; for late rows, what moves the event
+    time t to end + gap + (t - start) x span / window length (order kept, never two on one instant)."""
+    start, end = window_us
+    late = rng.random(len(event_us)) < late_rate
+    moved = end + LATE_GAP_DAYS * MICROS_PER_DAY + np.floor(
+        (event_us - start) / (end - start) * (LATE_SPAN_DAYS * MICROS_PER_DAY)).astype(np.int64)
+    return np.where(late, moved - event_us, 0)
+
+
+def shift_times(frame: pl.DataFrame, columns: tuple[str, ...], offset_us: np.ndarray) -> pl.DataFrame:
+    """Move each row's time columns by its offset: timestamps exactly, dates by whole days up."""
+    days = -(-offset_us // MICROS_PER_DAY)
+    shifted = []
+    for column in columns:
+        if frame.schema[column] == pl.Date:
+            shifted.append((pl.col(column).cast(pl.Int32) + pl.Series(days, dtype=pl.Int32)).cast(pl.Date).alias(column))
+        else:
+            shifted.append((pl.col(column) + pl.Series(offset_us).cast(pl.Duration("us"))).alias(column))
+    return frame.with_columns(shifted)
+
+
+def inject_quality(quality: Quality, table: str, chunk: int, make_chunk: Callable[[], pl.DataFrame]) -> pl.DataFrame:
+    """One chunk with the configured dirt: late times, then nulls, then duplicate rows."""
+    frame = make_chunk()
+    record = {"rows": frame.height, "late": 0, "nulls": {}, "duplicates": 0}
+    columns = quality.late_columns.get(table)
+    if quality.late_rate and columns and frame.height:
+        event_us = frame[columns[0]].dt.epoch("us").to_numpy()
+        offset = late_offsets(quality_stream(quality.seed, table, chunk, "late"), event_us, quality.late_rate, quality.window_us)
+        frame = shift_times(frame, columns, offset)
+        record["late"] = int(np.count_nonzero(offset))
+    for column, share in quality.nulls.get(table, {}).items():
+        hit = quality_stream(quality.seed, table, chunk, f"nulls:{column}").random(frame.height) < share
+        frame = frame.with_columns(pl.when(pl.lit(pl.Series(hit))).then(None).otherwise(pl.col(column)).alias(column))
+        record["nulls"][column] = int(np.count_nonzero(hit))
+    if quality.duplicate_rate and table in quality.duplicate_tables and frame.height:
+        rng = quality_stream(quality.seed, table, chunk, "duplicates")
+        # Copies d such that d / (n + d) = rate on average: n x rate / (1 - rate), rounded at random.
+        expected = frame.height * quality.duplicate_rate / (1 - quality.duplicate_rate)
+        copies = int(expected) + int(rng.random() < expected - int(expected))
+        order = np.sort(np.concatenate([np.arange(frame.height), rng.integers(0, frame.height, copies)]), kind="stable")
+        frame = frame[order]  # each copy right after its original
+        record["duplicates"] = copies
+    quality.injected.setdefault(table, []).append(record)
+    return frame
+
+
+def with_quality(quality: Quality, table: str, chunks: list[Callable[[], pl.DataFrame]]) -> list[Callable[[], pl.DataFrame]]:
+    """The table's chunk producers, each wrapped to inject the configured dirt (unchanged if none)."""
+    if not quality.active(table):
+        return chunks
+    return [partial(inject_quality, quality, table, index, make_chunk) for index, make_chunk in enumerate(chunks)]
+
+
+def quality_manifest(quality: Quality) -> dict | None:
+    """``quality_injections`` for _manifest.json (None when nothing is injected), plus the rows
+    each kind touched per table."""
+    config: dict = {}
+    if quality.nulls:
+        config["nulls"] = {f"{table}.{column}": share for table, columns in quality.nulls.items() for column, share in columns.items()}
+    if quality.duplicate_rate:
+        config["duplicate_rate"] = {table: quality.duplicate_rate for table in quality.duplicate_tables}
+    if quality.late_rate:
+        config["late_rate"] = {f"{table}.{column}": quality.late_rate
+                               for table, columns in quality.late_columns.items() for column in columns}
+    if not config:
+        return None
+    config["injected_rows"] = {
+        table: {
+            "duplicates": sum(r["duplicates"] for r in records),
+            "late": sum(r["late"] for r in records),
+            "nulls": {column: sum(r["nulls"].get(column, 0) for r in records) for column in quality.nulls.get(table, {})},
+        }
+        for table, records in sorted(quality.injected.items())
+    }
+    return config
+
+
+def annotate_tables(quality: Quality, tables: dict[str, dict]) -> dict[str, dict]:
+    """Add planned_rows and duplicate_rows to the summary of each table that got duplicates."""
+    for table, records in quality.injected.items():
+        copies = sum(r["duplicates"] for r in records)
+        if copies and table in tables:
+            tables[table]["planned_rows"] = tables[table]["rows"] - copies
+            tables[table]["duplicate_rows"] = copies
+    return tables
+
+
 # --- Command line -----------------------------------------------------------------------------------
 TABLES = ("customers", "accounts", "trades", "transactions")  # parents before children
+SCHEMAS = {"customers": CUSTOMERS_SCHEMA, "accounts": ACCOUNTS_SCHEMA, "trades": TRADES_SCHEMA,
+           "transactions": TRANSACTIONS_SCHEMA}
 # Bytes per row measured on 100,000-account runs (seed 42, en), for --dry-run's size estimate.
 BYTES_PER_ROW = {
     "parquet": {"customers": 43, "accounts": 15, "trades": 20, "transactions": 17},
@@ -1238,6 +1745,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--locale", type=mimesis_locale, default="en",
                         help="Mimesis locale for names, streets and companies (default en)")
     parser.add_argument("--dry-run", action="store_true", help="print the planned rows and size, write nothing")
+    add_window_arguments(parser, DEFAULT_START, DEFAULT_END, "trades and transactions")
+    add_seasonality_arguments(parser, "trades (NYSE sessions only) and transactions")
+    add_quality_arguments(parser, DUPLICATE_TABLES, LATE_COLUMNS)
     return parser
 
 
@@ -1259,6 +1769,16 @@ def main(argv: list[str] | None = None) -> dict:
     parser = build_parser()
     args = parse_arguments(parser, argv)
     rows = plan_rows(args)
+    first, last = window_settings(parser, args)
+    if first.year < MIN_WINDOW_YEAR:
+        parser.error(f"--start {first}: the NYSE calendar rules here hold from {MIN_WINDOW_YEAR} on")
+    season = season_settings(parser, args, first, last)
+    calendar = build_calendar(season)
+    if rows["trades"] and not calendar.trading_days.size:
+        parser.error(f"the window {first}..{last} has no NYSE trading day: widen it or pass --trades 0")
+    window_us = (calendar.first * SECONDS_PER_DAY * MICROSECONDS, (calendar.last + 1) * SECONDS_PER_DAY * MICROSECONDS)
+    quality = quality_settings(parser, args, SCHEMAS, KEY_COLUMNS, DUPLICATE_TABLES, LATE_COLUMNS, window_us)
+    window = season_manifest(season, ["trades.timestamp", "transactions.timestamp"])
     if args.dry_run:
         sizes = {table: rows[table] * BYTES_PER_ROW[args.format][table] for table in TABLES}
         plan = {
@@ -1266,6 +1786,7 @@ def main(argv: list[str] | None = None) -> dict:
             "output": str(args.output),
             "format": args.format,
             "seed": args.seed,
+            "window": window,
             "tables": {table: {"rows": rows[table], "estimated_bytes": sizes[table]} for table in TABLES},
             "estimated_bytes": sum(sizes.values()),
         }
@@ -1275,27 +1796,23 @@ def main(argv: list[str] | None = None) -> dict:
     started = time.perf_counter()
     progress(f"financial: {sum(rows.values()):,} rows -> {directory} ({args.format}, seed {args.seed})")
     pools = build_pools(args.locale, args.seed)
-    customers = plan_customers(args.seed, rows["customers"])
-    book = plan_accounts(args.seed, rows["accounts"], customers, with_trades=rows["trades"] > 0)
-    securities = build_securities(args.seed)
+    customers = plan_customers(args.seed, rows["customers"], calendar)
+    book = plan_accounts(args.seed, rows["accounts"], customers, rows["trades"] > 0, calendar)
+    securities = build_securities(args.seed, calendar.trading_days.size)
     number_shift = int(np.random.default_rng([args.seed, ACCOUNTS_SALT]).integers(0, 10**9))
     makers = {
-        "customers": (partial(make_customers, seed=args.seed, customers=customers, pools=pools), CUSTOMERS_SCHEMA),
-        "accounts": (
-            partial(make_accounts, seed=args.seed, book=book, customers=customers, number_shift=number_shift),
-            ACCOUNTS_SCHEMA,
-        ),
-        "trades": (partial(make_trades, seed=args.seed, book=book, securities=securities), TRADES_SCHEMA),
-        "transactions": (
-            partial(make_transactions, seed=args.seed, book=book, pools=pools, fraud_rate=args.fraud_rate),
-            TRANSACTIONS_SCHEMA,
-        ),
+        "customers": partial(make_customers, seed=args.seed, customers=customers, pools=pools, calendar=calendar),
+        "accounts": partial(make_accounts, seed=args.seed, book=book, customers=customers, number_shift=number_shift),
+        "trades": partial(make_trades, seed=args.seed, book=book, securities=securities, calendar=calendar),
+        "transactions": partial(make_transactions, seed=args.seed, book=book, pools=pools, fraud_rate=args.fraud_rate,
+                                calendar=calendar),
     }
     tables = {}
     for table in TABLES:
-        make, schema = makers[table]
-        chunks = [partial(make, start, n) for start, n in chunk_bounds(rows[table])]
-        tables[table] = timed(table, partial(write_table, directory, table, args.format, chunks, schema))
+        chunks = with_quality(quality, table, [partial(makers[table], start, n) for start, n in chunk_bounds(rows[table])])
+        tables[table] = timed(table, partial(write_table, directory, table, args.format, chunks, SCHEMAS[table]))
+    annotate_tables(quality, tables)
+    injections = quality_manifest(quality)
     arguments = {key: str(value) if isinstance(value, Path) else value for key, value in vars(args).items()}
     write_manifest(
         directory,
@@ -1306,6 +1823,9 @@ def main(argv: list[str] | None = None) -> dict:
             "format": args.format,
             "arguments": arguments,
             "versions": library_versions(),
+            "window": window,
+            "bounds": calendar.bounds(),
+            **({"quality_injections": injections} if injections else {}),
             "tables": tables,
         },
     )
@@ -1316,6 +1836,8 @@ def main(argv: list[str] | None = None) -> dict:
         "tables": tables,
         "seconds": round(time.perf_counter() - started, 3),
     }
+    if injections:
+        summary["quality_injections"] = injections
     print(json.dumps(summary, indent=2))
     return summary
 

@@ -705,9 +705,7 @@ def customer_profile(plan: Plan, start: int, n: int) -> tuple[np.ndarray, np.nda
     # A customer who joined during the window had only part of it to shop in: the share of the
     # window's day weight from the signup day on (the share of its days, without seasonality).
     first_active = np.maximum(signup_day - day_number(plan.season.first), 0)
-    total = plan.day_cumulative[-1]
-    weight_before = np.where(first_active > 0, plan.day_cumulative[first_active - 1], 0.0)
-    return signup_day, propensity * (total - weight_before) / total
+    return signup_day, propensity * weight_from(plan.day_cumulative, first_active) / plan.day_cumulative[-1]
 
 
 def product_profile(seed: int, start: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -1357,11 +1355,21 @@ def day_weights(first: date, last: date, monthly, weekday, campaigns=()) -> np.n
     return weights
 
 
+def weight_from(cumulative: np.ndarray, lowest: np.ndarray | int) -> np.ndarray:
+    """The day weight from each row's ``lowest`` offset to the window's end: how much of the
+    window a customer who joined then can still act in (its days, without seasonality)."""
+    lowest = np.asarray(lowest, dtype=np.int64)
+    if len(cumulative) == 0:
+        return np.zeros(lowest.shape)
+    return cumulative[-1] - np.where(lowest > 0, cumulative[np.clip(lowest - 1, 0, len(cumulative) - 1)], 0.0)
+
+
 def seasonal_days(cumulative: np.ndarray, u: np.ndarray, lowest: np.ndarray | int = 0) -> np.ndarray:
     """Day offsets (0 = the window's first day) drawn in proportion to the day weights, one
     uniform ``u`` per row, never before the row's ``lowest`` offset."""
-    lowest = np.asarray(lowest, dtype=np.int64)
-    before = np.where(lowest > 0, cumulative[np.maximum(lowest - 1, 0)], 0.0)
+    if len(u) == 0:
+        return np.zeros(0, dtype=np.int64)
+    before = cumulative[-1] - weight_from(cumulative, lowest)
     target = before + u * (cumulative[-1] - before)
     return np.minimum(np.searchsorted(cumulative, target, side="right"), len(cumulative) - 1)
 

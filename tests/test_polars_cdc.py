@@ -13,18 +13,18 @@ from __future__ import annotations
 import json
 import math
 import os
+import runpy
 import shutil
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pytest
-from polars.testing import assert_frame_equal
-
 from conftest import SCHEMAS, SCRIPTS, load_script
+from polars.testing import assert_frame_equal
 
 cdc = load_script("generators/polars/cdc.py")
 SCRIPT = SCRIPTS / "generators" / "polars" / "cdc.py"
@@ -268,11 +268,11 @@ def test_sequence_num_is_never_null_unique_per_key_and_orders_time(replay_feed, 
         initial = feed.filter(pl.col("file") == 0)
         assert initial["sequence_num"].to_list() == list(range(1, initial.height + 1))
         assert (initial["operation"] == "APPEND").all()
-        assert (initial["operation_ts"] == datetime(2024, 1, 1, tzinfo=timezone.utc)).all()
+        assert (initial["operation_ts"] == datetime(2024, 1, 1, tzinfo=UTC)).all()
         # Per key, times strictly increase too: operation_ts could sequence the valid changes.
         per_key = changes(feed).sort(KEY, "sequence_num").with_columns(previous=pl.col("operation_ts").shift(1).over(KEY))
         assert per_key.filter(pl.col("operation_ts") <= pl.col("previous")).is_empty()
-        assert ordered["operation_ts"].max() <= datetime(2024, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc)
+        assert ordered["operation_ts"].max() <= datetime(2024, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
 
 
 def test_batches_cover_2024_in_order_and_late_rows_keep_their_time(replay_dir, replay_feed) -> None:
@@ -620,7 +620,7 @@ def test_bad_input_is_a_clear_error(arguments, message, capsys) -> None:
 def test_output_that_is_a_file_is_a_clear_error_and_nothing_is_written(tmp_path) -> None:
     target = tmp_path / "taken"
     target.write_text("x")
-    run = subprocess.run([PYTHON, str(SCRIPT), "--rows", "10", "--output", str(target)], capture_output=True, text=True)
+    run = subprocess.run([PYTHON, str(SCRIPT), "--rows", "10", "--output", str(target)], capture_output=True, text=True, check=False)
     assert run.returncode == 2
     assert "is a file, not a folder" in run.stderr and "Traceback" not in run.stderr
     assert target.read_text() == "x"
@@ -629,12 +629,12 @@ def test_output_that_is_a_file_is_a_clear_error_and_nothing_is_written(tmp_path)
 def test_script_runs_standalone_with_help_and_a_pep723_header(tmp_path) -> None:
     source = SCRIPT.read_text()
     assert source.startswith("# /// script\n") and '"polars>=2.1,<2.2"' in source
-    run = subprocess.run([PYTHON, str(SCRIPT), "--help"], capture_output=True, text=True)
+    run = subprocess.run([PYTHON, str(SCRIPT), "--help"], capture_output=True, text=True, check=False)
     assert run.returncode == 0
     for flag in ("--batches", "--changes", "--update-rate", "--late-rate", "--duplicate-rate", "--malformed-rate", "--no-scd2"):
         assert flag in run.stdout
     run = subprocess.run([PYTHON, str(SCRIPT), "--rows", "30", "--batches", "2", "--output", str(tmp_path / "out")],
-                         capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "123"})
+                         capture_output=True, text=True, check=False, env={**os.environ, "PYTHONHASHSEED": "123"})
     assert run.returncode == 0, run.stderr
     summary = json.loads(run.stdout)
     assert summary["tables"]["initial"]["rows"] == 30
@@ -665,6 +665,14 @@ def guide_blocks(language: str) -> list[str]:
     return blocks
 
 
+def run_guide_replay_block(directory: Path) -> dict:
+    """Run the guide's Tier 1 block as a script in ``directory`` (its FEED is out/cdc there)."""
+    (replay_block,) = guide_blocks("python")
+    script = directory / "guide_replay.py"
+    script.write_text(replay_block)
+    return runpy.run_path(str(script), run_name="__main__")
+
+
 def test_the_guide_command_runs_and_writes_the_layout_it_describes(tmp_path) -> None:
     command = guide_blocks("bash")[0].replace("\\\n", " ").split()
     assert command[:3] == ["uv", "run", "${CLAUDE_SKILL_DIR}/scripts/generators/polars/cdc.py"]
@@ -687,23 +695,20 @@ def test_the_guide_schema_is_the_generators(replay_dir) -> None:
 
 @pytest.mark.parametrize("fmt", ["json", "csv", "parquet"])
 def test_the_guide_replay_check_passes_on_generated_feeds(tmp_path, fmt, monkeypatch) -> None:
-    (replay_block,) = guide_blocks("python")
     generate(tmp_path / "out" / "cdc", *REPLAY_ARGS, "--format", fmt)
     monkeypatch.chdir(tmp_path)
-    namespace: dict = {"__name__": "__main__"}
-    exec(compile(replay_block, str(GUIDE), "exec"), namespace)
+    namespace = run_guide_replay_block(tmp_path)
     replayed = namespace["replay"](Path("out/cdc"), tmp_path / "target")
     assert_frame_equal(replayed, expected(tmp_path / "out" / "cdc"))
 
 
 def test_the_guide_replay_check_fails_on_a_wrong_expected_table(tmp_path, monkeypatch) -> None:
-    (replay_block,) = guide_blocks("python")
     generate(tmp_path / "out" / "cdc", "--rows", "200", "--batches", "2")
     wrong = expected(tmp_path / "out" / "cdc").with_columns(pl.col("loyalty_tier").reverse())
     wrong.write_parquet(tmp_path / "out" / "cdc" / "expected_final.parquet")
     monkeypatch.chdir(tmp_path)
     with pytest.raises(AssertionError, match="does not end in expected_final"):
-        exec(compile(replay_block, str(GUIDE), "exec"), {"__name__": "__main__"})
+        run_guide_replay_block(tmp_path)
 
 
 @pytest.mark.spark
@@ -720,15 +725,22 @@ def test_spark_reads_the_feed_with_the_manifest_schema_and_glob(spark, replay_di
     assert latest["operation_ts"] == replay_feed.sort("sequence_num")["operation_ts"][-1].replace(tzinfo=None)
     # Without the glob the expected_*.parquet files beside the feed come in as junk rows.
     assert spark.read.schema(ddl).json(str(replay_dir)).count() > feed.count()
-    # The streaming read and the de-duplication of the Python view.
-    stream = spark.readStream.schema(ddl).option("pathGlobFilter", glob).json(str(replay_dir))
-    query = (stream.dropDuplicates(["customer_id", "sequence_num"]).writeStream.format("memory")
-             .queryName("cdc_changes").trigger(availableNow=True)
-             .option("checkpointLocation", str(tmp_path / "checkpoint")).start())
-    query.awaitTermination()
-    assert spark.table("cdc_changes").count() == replay_feed.unique(subset=list(cdc.FEED_SCHEMA)).height
-    # SELECT DISTINCT over a stream is an aggregation: refused in append mode (the guide's SQL note).
-    stream.createOrReplaceTempView("cdc_feed")
-    with pytest.raises(Exception, match="STREAMING_OUTPUT_MODE"):
-        spark.sql("SELECT DISTINCT * FROM cdc_feed").writeStream.format("memory").queryName("cdc_distinct") \
-            .option("checkpointLocation", str(tmp_path / "checkpoint2")).start()
+    # The streaming read and the de-duplication of the Python view (few state partitions: a small test).
+    partitions = spark.conf.get("spark.sql.shuffle.partitions")
+    spark.conf.set("spark.sql.shuffle.partitions", "2")
+    try:
+        stream = spark.readStream.schema(ddl).option("pathGlobFilter", glob).json(str(replay_dir))
+        query = (stream.dropDuplicates(["customer_id", "sequence_num"]).writeStream.format("memory")
+                 .queryName("cdc_changes").trigger(availableNow=True)
+                 .option("checkpointLocation", str(tmp_path / "checkpoint")).start())
+        query.awaitTermination()
+        assert spark.table("cdc_changes").count() == replay_feed.unique(subset=list(cdc.FEED_SCHEMA)).height
+        # SELECT DISTINCT over a stream is an aggregation: refused in append mode (the guide's SQL note).
+        stream.createOrReplaceTempView("cdc_feed")
+        with pytest.raises(Exception, match="STREAMING_OUTPUT_MODE"):
+            spark.sql("SELECT DISTINCT * FROM cdc_feed").writeStream.format("memory").queryName("cdc_distinct") \
+                .option("checkpointLocation", str(tmp_path / "checkpoint2")).start()
+    finally:
+        spark.conf.set("spark.sql.shuffle.partitions", partitions)
+        spark.catalog.dropTempView("cdc_feed")
+        spark.catalog.dropTempView("cdc_changes")

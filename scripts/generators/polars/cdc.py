@@ -85,7 +85,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from functools import partial
 from pathlib import Path
 
@@ -109,8 +109,8 @@ DUPLICATE_NEXT_BATCH = 0.5  # a redelivered event lands in the next file half th
 MALFORMED_NULL_OPERATION = 0.6  # malformed rows with a null operation; the rest a null key
 
 # Fixed windows, never today's date, so a seed means the same feed next year.
-SNAPSHOT_AT = datetime(2024, 1, 1, tzinfo=timezone.utc)  # the initial load
-FEED_END = datetime(2025, 1, 1, tzinfo=timezone.utc)  # the batches split 2024 evenly
+SNAPSHOT_AT = datetime(2024, 1, 1, tzinfo=UTC)  # the initial load
+FEED_END = datetime(2025, 1, 1, tzinfo=UTC)  # the batches split 2024 evenly
 SIGNUP_FIRST, SIGNUP_LAST = date(2020, 1, 1), date(2023, 12, 31)  # customers of the initial load
 
 # Salts keep the random streams apart for the same seed.
@@ -341,7 +341,7 @@ def day_number(day: date) -> int:
 
 def micros(moment: datetime) -> int:
     """Microseconds since 1970-01-01 UTC, the physical value of a UTC Datetime("us")."""
-    delta = moment - datetime(1970, 1, 1, tzinfo=timezone.utc)
+    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
@@ -1060,10 +1060,8 @@ def main(argv: list[str] | None = None) -> dict:
     feed = start_feed(settings, pools)
     tables: dict[str, dict] = {}
     initial = feed.versions.with_columns(operation=pl.lit("APPEND")).select(list(FEED_SCHEMA))
-    tables["initial"] = timed("initial", lambda: write_table(
-        directory, "initial", args.format,
-        [partial(initial.slice, start, n) for start, n in chunk_bounds(initial.height)], FEED_SCHEMA))
-    del initial
+    initial_chunks = [partial(initial.slice, start, n) for start, n in chunk_bounds(initial.height)]
+    tables["initial"] = timed("initial", lambda: write_table(directory, "initial", args.format, initial_chunks, FEED_SCHEMA))
 
     pending: dict[int, list[pl.DataFrame]] = {}  # rows waiting for a later batch file
     batch_seconds = time.perf_counter()

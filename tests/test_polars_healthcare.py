@@ -804,3 +804,139 @@ def test_ten_million_encounters_stream_in_bounded_memory(tmp_path: Path) -> None
     assert late == 0
     result = validate(tmp_path)
     assert result.ok, str(result)
+
+
+# ---------------------------------------------------------------------------------------------
+# Date window, seasonality and data-quality injection (scripts/utils/seasonality.py, quality.py)
+# ---------------------------------------------------------------------------------------------
+seasonality = load_script("utils/seasonality.py")
+validator = load_script("utils/validate.py")
+CAMPAIGN = ("2024-01-08", "2024-01-21", 2.0)
+SCHEDULED = [kind for kind, spec in healthcare.ENCOUNTER_TYPES.items() if spec["weekdays"]]
+
+
+def local_visits(frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    visits = frames["encounters"].join(frames["providers"].select("provider_id", "state"), on="provider_id")
+    return local_times(visits).with_columns(day=pl.col("local").dt.date())
+
+
+def per_day(visits: pl.DataFrame, first: date = date(2024, 1, 1), days: int = 366) -> np.ndarray:
+    return np.bincount((visits["day"] - first).dt.total_days().to_numpy(), minlength=days)
+
+
+@pytest.fixture(scope="module")
+def seasonal(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pl.DataFrame]:
+    """The realism run again (same seed and sizes) with the healthcare preset and a flu campaign."""
+    directory = tmp_path_factory.mktemp("healthcare-seasonal")
+    generate(directory, "--rows", "20000", "--seasonality", "healthcare",
+             "--campaign", f"flu={CAMPAIGN[0]}:{CAMPAIGN[1]}:{CAMPAIGN[2]:g}")
+    return read_all(directory)
+
+
+def test_seasonality_shapes_visit_days(realism, seasonal) -> None:
+    # Expected: each day's flat-run volume x its configured weight, per group of visit types
+    # (scheduled visits are drawn among weekdays only, round-the-clock ones among all days).
+    monthly, weekday, _ = seasonality.SEASONALITY_PRESETS["healthcare"]
+    campaign = (seasonality.Campaign("flu", date.fromisoformat(CAMPAIGN[0]), date.fromisoformat(CAMPAIGN[1]), CAMPAIGN[2]),)
+    weights = seasonality.day_weights(date(2024, 1, 1), date(2024, 12, 31), monthly, weekday, campaign)
+    plain = seasonality.day_weights(date(2024, 1, 1), date(2024, 12, 31), monthly, weekday)
+    days = np.arange(np.datetime64("2024-01-01"), np.datetime64("2025-01-01"))
+    nov_dec = days.astype("datetime64[M]").astype(int) % 12 >= 10
+    weekend = (days.astype(int) + 3) % 7 >= 5
+    in_campaign = (days >= np.datetime64(CAMPAIGN[0])) & (days <= np.datetime64(CAMPAIGN[1]))
+    january = (days.astype("datetime64[M]") == np.datetime64("2024-01")) & ~in_campaign
+    flat_visits, season_visits = local_visits(realism), local_visits(seasonal)
+    for group, members in (("scheduled", pl.col("encounter_type").is_in(SCHEDULED)),
+                           ("round the clock", ~pl.col("encounter_type").is_in(SCHEDULED))):
+        flat, season = per_day(flat_visits.filter(members)), per_day(season_visits.filter(members))
+        share = season[nov_dec].sum() / season.sum()
+        expected = (flat * weights)[nov_dec].sum() / (flat * weights).sum()
+        assert abs(share - expected) < 0.012, (group, share, expected)  # measured 0.1644 vs 0.1644; 0.1656 vs 0.1632
+        baseline = flat * plain
+        lift = (season[in_campaign].sum() / baseline[in_campaign].sum()) / (season[january].sum() / baseline[january].sum())
+        # Four standard errors of the ratio of four counts (3% and 6% here).
+        error = math.sqrt(sum(1 / counts[days].sum() for counts in (season, flat) for days in (in_campaign, january)))
+        assert abs(lift / CAMPAIGN[2] - 1) < 4 * error, (group, lift)  # measured 1.95 (scheduled), 2.14
+        if group == "scheduled":
+            assert season[weekend].sum() == 0
+        else:  # configured Sat 0.5, Sun 0.45 against Mon-Fri 0.95-1.15
+            ratio = season[weekend & ~in_campaign].mean() / season[~weekend & ~in_campaign].mean()
+            expected_ratio = (flat * weights)[weekend & ~in_campaign].mean() / (flat * weights)[~weekend & ~in_campaign].mean()
+            assert abs(ratio / expected_ratio - 1) < 0.06, (ratio, expected_ratio)  # measured 0.467 vs 0.459
+
+
+def test_seasonality_keeps_every_visit_after_birth(seasonal) -> None:
+    joined = seasonal["encounters"].join(seasonal["patients"].select("patient_id", "dob"), on="patient_id")
+    # The local day is the UTC date or the one before: never before the birth day.
+    assert ((joined["admit_datetime"].dt.date()) >= joined["dob"]).all()
+
+
+def test_custom_window_with_its_own_daylight_time_stays_validator_clean(tmp_path: Path) -> None:
+    generate(tmp_path, "--rows", "800", "--start", "2023-03-01", "--end", "2023-11-30")
+    frames = read_all(tmp_path)
+    visits = local_visits(frames)
+    assert visits["day"].min() >= date(2023, 3, 1) and visits["day"].max() <= date(2023, 11, 30)
+    # Clinic hours hold in local time across 2023's clock changes (12 March, 5 November).
+    outpatient = visits.filter(pl.col("encounter_type") == "outpatient")
+    minute = outpatient["local"].dt.hour().cast(pl.Int64) * 60 + outpatient["local"].dt.minute()
+    assert ((minute >= 480) & (minute < 1020)).all()
+    assert frames["patients"]["dob"].max() <= date(2023, 11, 30)
+    result = validator.validate_directory(tmp_path, industry="healthcare")
+    assert result.ok, str(result)
+    assert {f.table for f in result.notes if f.check == "window"} == {"patients", "encounters", "claims"}
+
+
+def test_default_window_bounds_are_the_contracts() -> None:
+    calendar = healthcare.build_calendar(seasonality.Season(healthcare.DEFAULT_START, healthcare.DEFAULT_END))
+    for key, bound in calendar.bounds().items():
+        table, column = key.split(".")
+        hint = column_hint(table, column)
+        assert {k: hint.get(k) for k in bound} == bound, key
+
+
+def test_key_columns_are_the_contracts_keys() -> None:
+    for table, contract in CONTRACTS.items():
+        keys = set(contract["primary_key"]) | {c for fk in contract["foreign_keys"] for c in fk["columns"]}
+        assert set(healthcare.KEY_COLUMNS[table]) == keys, table
+
+
+def test_injected_rates_claims_follow_late_encounters_and_the_validator_says_so(tmp_path: Path) -> None:
+    summary = generate(tmp_path, "--rows", "3000", "--inject-nulls", "claims.icd10_code=0.05",
+                       "--duplicate-rate", "0.02", "--late-rate", "0.03")
+    frames = read_all(tmp_path)
+    encounters, claims = frames["encounters"], frames["claims"]
+
+    def within(measured: float, configured: float, n: int) -> None:
+        assert abs(measured - configured) < 4 * math.sqrt(configured * (1 - configured) / n), (measured, configured)
+
+    within(claims["icd10_code"].null_count() / claims.height, 0.05, claims.height)  # measured 0.0470
+    for table in ("encounters", "claims"):
+        copies = frames[table].height - frames[table].unique().height
+        within(copies / frames[table].height, 0.02, frames[table].height)  # measured 0.0200 in both
+        assert summary["tables"][table]["duplicate_rows"] == copies
+    late = encounters.filter(pl.col("admit_datetime") >= pl.datetime(2025, 1, 2, time_zone="UTC"))
+    within(late.height / encounters.height, 0.03, encounters.height)  # measured 0.0304
+    # Late encounters keep their length of stay, and their claims moved with them.
+    assert ((late["discharge_datetime"] - late["admit_datetime"]).dt.total_minutes() == late["length_of_stay_minutes"]).all()
+    joined = claims.join(encounters.unique("encounter_id").select("encounter_id", "discharge_datetime"), on="encounter_id")
+    assert (joined["submitted_datetime"] >= joined["discharge_datetime"]).all()
+    assert (joined["adjudicated_date"].is_null() | (joined["adjudicated_date"] >= joined["submitted_datetime"].dt.date())).all()
+    result = validator.validate_directory(tmp_path, industry="healthcare")
+    assert result.ok, str(result)
+    notes = {(f.table, f.column, f.check): f.message for f in result.notes}
+    assert "injected by --inject-nulls (configured 5%" in notes[("claims", "icd10_code", "nullable")]
+    assert "injected by --duplicate-rate (configured 2%" in notes[("encounters", "encounter_id", "pk")]
+    assert "injected by --duplicate-rate (configured 2%" in notes[("claims", "claim_id", "pk")]
+    assert "injected by --late-rate (configured 3%" in notes[("encounters", "admit_datetime", "max")]
+
+
+@pytest.mark.parametrize("arguments,message", [
+    (["--inject-nulls", "claims.patient_id=0.1"], "patient_id is a key column"),
+    (["--inject-nulls", "visits.reason=0.1"], "tables: providers, patients, encounters, claims"),
+    (["--start", "2012-01-01", "--end", "2012-12-31"], "windows start in 2016 or later"),
+])
+def test_bad_quality_and_window_flags_are_rejected(tmp_path: Path, capsys: pytest.CaptureFixture, arguments, message) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        generate(tmp_path, *arguments)
+    assert stopped.value.code == 2
+    assert message in capsys.readouterr().err

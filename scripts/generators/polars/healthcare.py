@@ -16,7 +16,7 @@ Tables (written parent before child; contracts in assets/schemas/healthcare_*.js
                  home facility of their health system.                ≈ patients / 50, at least 20
 - ``patients``   people with a realistic age pyramid, sex, contact details on reserved
                  ranges, a US address whose city/state/ZIP agree, payer and member id.  --rows
-- ``encounters`` visits in 2024: weighted type (outpatient ≫ telehealth > emergency > urgent
+- ``encounters`` visits in the window (2024 by default): weighted type (outpatient ≫ telehealth > emergency > urgent
                  care > inpatient …), a provider whose specialty fits the visit and the
                  patient, facility, admit/discharge with a length of stay by type.  5 × patients
 - ``claims``     1..n per encounter (facility claim plus professional claims): ICD-10-CM code
@@ -27,6 +27,15 @@ Every ratio has a flag (``--providers``, ``--encounters``, ``--claims``); each c
 Realism that tests measure: skewed encounters per patient (Gamma "frailty", older patients
 visit more), no encounter before birth, local clinic hours stored as UTC, diagnoses that fit
 the specialty, setting, sex and age, payer by age band, Beta allowed and paid shares.
+
+Window, seasonality, dirty data (each measured by tests/test_polars_healthcare.py):
+``--start/--end`` move the encounter window (2016 or later); ages are counted on the day after it,
+US daylight saving time follows each year's dates, and _manifest.json records the run's bounds
+for the validator. ``--seasonality healthcare`` (winter peak, quiet weekends), ``--monthly-weights``,
+``--weekday-weights`` and ``--campaign`` weight visit days (scheduled visits stay on weekdays,
+newborns are still seen only after birth). ``--inject-nulls``, ``--duplicate-rate`` (encounters,
+claims) and ``--late-rate`` (admissions 1-8 days past the window, discharge and the encounter's
+claims moved with them) make dirty data the validator reports as injected.
 
 Same ``--seed`` → same data (with the pinned polars/numpy/mimesis versions above).
 Tables of any size are generated and written in chunks of 1M rows; what stays in memory for
@@ -46,9 +55,10 @@ import shutil
 import sys
 import time
 import unicodedata
+import zlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
 
@@ -79,14 +89,13 @@ PATIENTS_SALT = 22  # names, contact details, address
 ENCOUNTERS_SALT = 31
 CLAIMS_SALT = 41
 
-# Fixed windows, never today's date: encounters fall on 2024 calendar days (local time);
-# ages are counted at the day after the window, so a seed means the same ages next year.
-WINDOW_START = date(2024, 1, 1)
-WINDOW_DAYS = 366  # 2024 is a leap year
-AGE_REFERENCE_DATE = date(2025, 1, 1)
-EPOCH_DAY_OF_WINDOW = (WINDOW_START - date(1970, 1, 1)).days
-REFERENCE_OFFSET = (AGE_REFERENCE_DATE - WINDOW_START).days  # days from window start to reference
-DST_START, DST_END = date(2024, 3, 10), date(2024, 11, 3)  # US daylight saving time in 2024
+# Fixed windows, never today's date: encounters fall on the calendar days of --start..--end
+# (local time; 2024 by default); ages are counted at the day after the window, so a seed means
+# the same ages next year. Calendar (below) builds every date table from the window.
+DEFAULT_START, DEFAULT_END = date(2024, 1, 1), date(2024, 12, 31)
+# ICD-10-CM codes are used from 2015-10-01, and US daylight saving time follows its 2007 rule
+# (second Sunday of March to first Sunday of November, 02:00 local): windows start in 2016 or later.
+MIN_WINDOW_YEAR = 2016
 MICROS_PER_MINUTE = 60_000_000
 MICROS_PER_DAY = 86_400_000_000
 
@@ -583,6 +592,18 @@ TABLE_SCHEMAS = {
     "encounters": ENCOUNTERS_SCHEMA,
     "claims": CLAIMS_SCHEMA,
 }
+# Primary and foreign key columns (the contracts' primary_key and foreign_keys): never nulled.
+KEY_COLUMNS = {
+    "providers": ("provider_id",),
+    "patients": ("patient_id",),
+    "encounters": ("encounter_id", "patient_id", "provider_id"),
+    "claims": ("claim_id", "encounter_id", "patient_id"),
+}
+# --duplicate-rate copies rows of the fact tables (what pipelines deliver at least once), not of
+# the people keys point at. --late-rate moves admissions (discharge with them) past the window,
+# and make_claims moves the claims of those encounters alike; seasonality shapes visit days.
+DUPLICATE_TABLES = ("encounters", "claims")
+LATE_COLUMNS = {"encounters": ("admit_datetime", "discharge_datetime")}
 # Bytes per row measured on this generator's output at --rows 100000, for --dry-run estimates
 # (Delta is written by pyarrow with its own compression defaults, hence larger than parquet).
 BYTES_PER_ROW = {
@@ -671,9 +692,9 @@ def dollars(cents_column: str) -> pl.Expr:
     return (pl.col(cents_column).cast(pl.Decimal(18, 2)) / 100).cast(MONEY)
 
 
-def civil_date_parts(day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(year, month*32 + day-of-month) of days counted from WINDOW_START, for exact ages."""
-    calendar = np.datetime64(WINDOW_START.isoformat(), "D") + day.astype("timedelta64[D]")
+def civil_date_parts(start: date, day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(year, month*32 + day-of-month) of days counted from ``start``, for exact ages."""
+    calendar = np.datetime64(start.isoformat(), "D") + day.astype("timedelta64[D]")
     year_start = calendar.astype("datetime64[Y]")
     month_start = calendar.astype("datetime64[M]")
     month = (month_start - year_start.astype("datetime64[M]")).astype(np.int64) + 1
@@ -681,15 +702,103 @@ def civil_date_parts(day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return year_start.astype(np.int64) + 1970, month * 32 + day_of_month
 
 
-# Every day a birth or a visit can fall on, decoded once: ages then cost two gathers per row.
-FIRST_CALENDAR_DAY = -40_000  # before the oldest possible birth (100 years before 2025)
-CALENDAR_YEAR, CALENDAR_MONTH_DAY = civil_date_parts(np.arange(FIRST_CALENDAR_DAY, WINDOW_DAYS))
+def age_in_years(calendar: Calendar, birth_day: np.ndarray, on_day: np.ndarray) -> np.ndarray:
+    """Completed years of age on ``on_day`` (both as days from the window's start), birthdays exact."""
+    born, on = birth_day - calendar.first_calendar_day, on_day - calendar.first_calendar_day
+    year, month_day = calendar.calendar_year, calendar.calendar_month_day
+    return year[on] - year[born] - (month_day[on] < month_day[born])
 
 
-def age_in_years(birth_day: np.ndarray, on_day: np.ndarray) -> np.ndarray:
-    """Completed years of age on ``on_day`` (both as days from WINDOW_START), birthdays exact."""
-    born, on = birth_day - FIRST_CALENDAR_DAY, on_day - FIRST_CALENDAR_DAY
-    return CALENDAR_YEAR[on] - CALENDAR_YEAR[born] - (CALENDAR_MONTH_DAY[on] < CALENDAR_MONTH_DAY[born])
+def us_daylight_time(year: int) -> tuple[date, date]:
+    """First and last day of US daylight saving time: the second Sunday of March and the first
+    Sunday of November (the 2007 rule); clocks change at 02:00 local time."""
+    march, november = date(year, 3, 1), date(year, 11, 1)
+    return march + timedelta(days=(6 - march.weekday()) % 7 + 7), november + timedelta(days=(6 - november.weekday()) % 7)
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """The window's days and every date table patients and encounters gather from. Days are
+    counted from the window's first day (negative before it)."""
+
+    start: date
+    days: int
+    day_cumulative: np.ndarray  # running sum of the seasonal weight of every day
+    weekday_offsets: np.ndarray  # Monday-Friday days, when scheduled visits happen
+    weekday_cumulative: np.ndarray  # the same weights over those days only
+    dst_from: np.ndarray  # per day: local minute from which daylight time holds (1440: not that day)
+    dst_until: np.ndarray  # per day: local minute until which it holds
+    age_band_days_old: np.ndarray  # (band, fewest/most days lived before the reference day)
+    first_calendar_day: int  # before the oldest possible birth
+    calendar_year: np.ndarray  # every day from first_calendar_day to the window's end, decoded once:
+    calendar_month_day: np.ndarray  # ages then cost two gathers per row
+
+    @property
+    def epoch_day(self) -> int:
+        """Days from 1970-01-01 to the window's first day."""
+        return (self.start - date(1970, 1, 1)).days
+
+    @property
+    def reference_offset(self) -> int:
+        """Ages are counted on the day after the window (AGE_BANDS)."""
+        return self.days
+
+    def bounds(self) -> dict[str, dict[str, str]]:
+        """The window-dependent contract bounds of this run (_manifest.json "bounds")."""
+        first, last = self.start, self.start + timedelta(days=self.days - 1)
+        # Earliest admission: local midnight of the first day in the eastern zone (UTC-5, or -4
+        # in daylight time); latest: the end of the last day in Hawaii (UTC-10, no daylight time).
+        earliest = f"{first}T0{4 if self.dst_from[0] == 0 else 5}:00:00Z"
+        latest = f"{last + timedelta(days=1)}T10:00:00Z"
+        oldest = first + timedelta(days=self.reference_offset - int(self.age_band_days_old.max()))
+        return {
+            "patients.dob": {"min": oldest.isoformat(), "max": last.isoformat()},
+            "encounters.admit_datetime": {"min": earliest, "max": latest},
+            "encounters.discharge_datetime": {"min": earliest},
+            "claims.submitted_datetime": {"min": earliest},
+            "claims.adjudicated_date": {"min": first.isoformat()},
+        }
+
+
+def build_calendar(season: Season) -> Calendar:
+    start, days = season.first, season.days
+    reference = season.last + timedelta(days=1)
+    # Fewest and most days lived before the reference day for each band, from calendar dates (a
+    # band [18, 45) means born after reference - 45 years and on or before reference - 18 years);
+    # at least one day, so every birth is on or before the window's last day.
+    band_days = np.asarray(
+        [(max(1, (reference - years_before(reference, low)).days), (reference - years_before(reference, high)).days - 1)
+         for _, low, high, _, _ in AGE_BANDS],
+        dtype=np.int64,
+    )
+    first_calendar_day = days - int(band_days.max()) - 1
+    calendar_year, calendar_month_day = civil_date_parts(start, np.arange(first_calendar_day, days))
+    window = np.datetime64(start.isoformat(), "D") + np.arange(days).astype("timedelta64[D]")
+    weekdays = np.flatnonzero(np.is_busday(window))
+    # Daylight time per day: all day between the changes; from 03:00 (read as standard time,
+    # i.e. 02:xx does not exist) on the spring day; until 02:00 on the autumn day (01:xx happens
+    # twice: the first is taken).
+    dst_from, dst_until = np.full(days, 1440), np.full(days, 1440)
+    for year in range(season.first.year, season.last.year + 1):
+        spring, autumn = ((day - start).days for day in us_daylight_time(year))
+        inside = np.arange(max(spring, 0), min(autumn, days - 1) + 1)
+        dst_from[inside] = 0
+        if 0 <= spring < days:
+            dst_from[spring] = 180
+        if 0 <= autumn < days:
+            dst_until[autumn] = 120
+    day_cumulative = season.cumulative()
+    weights = np.diff(day_cumulative, prepend=0.0)
+    return Calendar(start, days, day_cumulative, weekdays, np.cumsum(weights[weekdays]), dst_from, dst_until,
+                    band_days, first_calendar_day, calendar_year, calendar_month_day)
+
+
+def years_before(day: date, years: int) -> date:
+    """The same calendar day `years` earlier (28 February for a 29th with no leap year)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -864,22 +973,9 @@ def make_providers(
 # Patients
 # ---------------------------------------------------------------------------------------------
 AGE_BAND_LABELS = tuple(band[0] for band in AGE_BANDS)
-# Fewest and most days lived before AGE_REFERENCE_DATE for each band, from calendar dates (a
-# band [18, 45) means born after 1980-01-01 and on or before 2007-01-01); at least one day, so
-# every birth is on or before 2024-12-31.
-AGE_BAND_DAYS_OLD = np.asarray(
-    [
-        (
-            max(1, (AGE_REFERENCE_DATE - AGE_REFERENCE_DATE.replace(year=AGE_REFERENCE_DATE.year - low)).days),
-            (AGE_REFERENCE_DATE - AGE_REFERENCE_DATE.replace(year=AGE_REFERENCE_DATE.year - high)).days - 1,
-        )
-        for _, low, high, _, _ in AGE_BANDS
-    ],
-    dtype=np.int64,
-)
 
 
-def patient_traits(seed: int, start: int, n: int) -> dict[str, np.ndarray]:
+def patient_traits(seed: int, start: int, n: int, calendar: Calendar) -> dict[str, np.ndarray]:
     """Birth day, sex, payer and visit weight of patients start..start+n-1.
 
     Encounters and claims need these for any patient, so they come from their own stream and
@@ -887,10 +983,11 @@ def patient_traits(seed: int, start: int, n: int) -> dict[str, np.ndarray]:
     """
     rng = np.random.default_rng([seed, PATIENT_TRAITS_SALT, start])
     band = weighted_index(rng, [b[3] for b in AGE_BANDS], n)
-    # Days lived before AGE_REFERENCE_DATE, uniform over the band's birth dates.
-    youngest, oldest = AGE_BAND_DAYS_OLD[band, 0], AGE_BAND_DAYS_OLD[band, 1]
+    # Days lived before the reference day (the day after the window), uniform over the band's
+    # birth dates.
+    youngest, oldest = calendar.age_band_days_old[band, 0], calendar.age_band_days_old[band, 1]
     days_old = youngest + (rng.random(n) * (oldest - youngest + 1)).astype(np.int64)
-    birth_day = (REFERENCE_OFFSET - days_old).astype(np.int32)  # days from WINDOW_START
+    birth_day = (calendar.reference_offset - days_old).astype(np.int32)  # days from the window's start
     sex = weighted_index(rng, SEX_WEIGHTS, n).astype(np.int8)
     payer_table = conditional_table(np.asarray([PAYER_WEIGHTS_BY_AGE_BAND[b] for b in AGE_BAND_LABELS], dtype=np.float64))
     payer = draw_conditional(payer_table, len(PAYERS), band, rng.random(n)).astype(np.int8)
@@ -899,9 +996,9 @@ def patient_traits(seed: int, start: int, n: int) -> dict[str, np.ndarray]:
     return {"birth_day": birth_day, "sex": sex, "payer": payer, "band": band.astype(np.int8), "visit_weight": visit_weight}
 
 
-def make_patients(start: int, n: int, *, seed: int, pools: Pools, places: pl.DataFrame) -> pl.DataFrame:
+def make_patients(start: int, n: int, *, seed: int, pools: Pools, places: pl.DataFrame, calendar: Calendar) -> pl.DataFrame:
     """Patient rows start..start+n-1."""
-    traits = patient_traits(seed, start, n)
+    traits = patient_traits(seed, start, n, calendar)
     rng = np.random.default_rng([seed, PATIENTS_SALT, start])
     row = np.arange(start, start + n, dtype=np.int64)
     female = traits["sex"] == 0
@@ -929,7 +1026,7 @@ def make_patients(start: int, n: int, *, seed: int, pools: Pools, places: pl.Dat
             "first_slug": pools.first_slugs.gather(first),
             "last_slug": pools.last_slugs.gather(last),
             "sex": labels(SEXES, traits["sex"]),
-            "birth_epoch_day": traits["birth_day"].astype(np.int32) + EPOCH_DAY_OF_WINDOW,
+            "birth_epoch_day": traits["birth_day"].astype(np.int32) + calendar.epoch_day,
             "area": area,
             "line": line,
             "phone_missing": phone_missing,
@@ -975,7 +1072,7 @@ def make_patients(start: int, n: int, *, seed: int, pools: Pools, places: pl.Dat
 # ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Population:
-    birth_day: np.ndarray  # int32, days from WINDOW_START (negative: born before 2024)
+    birth_day: np.ndarray  # int32, days from the window's start (negative: born before it)
     sex: np.ndarray  # int8 index into SEXES
     payer: np.ndarray  # int8 index into PAYERS
     visit_cumulative: np.ndarray  # float64 running sum of visit weights: weighted patient draws
@@ -993,8 +1090,8 @@ class Workforce:
     specialty_table: np.ndarray  # conditional_table over (encounter type, patient group)
 
 
-def build_population(seed: int, patients: int) -> Population:
-    parts = [patient_traits(seed, start, n) for start, n in chunk_bounds(patients)]
+def build_population(seed: int, patients: int, calendar: Calendar) -> Population:
+    parts = [patient_traits(seed, start, n, calendar) for start, n in chunk_bounds(patients)]
     weights = np.concatenate([p["visit_weight"] for p in parts])
     return Population(
         birth_day=np.concatenate([p["birth_day"] for p in parts]),
@@ -1047,14 +1144,8 @@ def build_workforce(seed: int, providers: int, systems: pl.DataFrame) -> Workfor
 # ---------------------------------------------------------------------------------------------
 # Encounters
 # ---------------------------------------------------------------------------------------------
-_WINDOW_DAYS = np.datetime64(WINDOW_START.isoformat(), "D") + np.arange(WINDOW_DAYS).astype("timedelta64[D]")
-WEEKDAY_OFFSETS = np.flatnonzero(np.is_busday(_WINDOW_DAYS))  # days from WINDOW_START, Mon–Fri
-DST_FIRST_DAY = (DST_START - WINDOW_START).days
-DST_LAST_DAY = (DST_END - WINDOW_START).days
-
-
 def encounter_core(
-    start: int, n: int, *, seed: int, population: Population, workforce: Workforce
+    start: int, n: int, *, seed: int, population: Population, workforce: Workforce, calendar: Calendar
 ) -> dict[str, np.ndarray]:
     """Who, with whom, what and when for encounters start..start+n-1, as NumPy arrays.
 
@@ -1072,19 +1163,21 @@ def encounter_core(
     patient = np.minimum(patient, len(population.visit_cumulative) - 1)
     birth_day = population.birth_day[patient].astype(np.int64)
 
-    # Local calendar day: uniform over the window from the birth day on (2024 newborns), on
-    # weekdays only for scheduled visits (any day when no weekday is left after the birth).
+    # Local calendar day over the window from the birth day on (newborns of the window), in
+    # proportion to the seasonal day weights (uniform without seasonality); on weekdays only for
+    # scheduled visits (any day when no weekday is left after the birth).
     earliest = np.maximum(birth_day, 0)
     u_day = rng.random(n)
-    any_day = earliest + (u_day * (WINDOW_DAYS - earliest)).astype(np.int64)
-    first_weekday = np.searchsorted(WEEKDAY_OFFSETS, earliest)
-    weekdays_left = len(WEEKDAY_OFFSETS) - first_weekday
-    weekday = WEEKDAY_OFFSETS[np.minimum(first_weekday + (u_day * weekdays_left).astype(np.int64), len(WEEKDAY_OFFSETS) - 1)]
+    any_day = seasonal_days(calendar.day_cumulative, u_day, earliest)
+    first_weekday = np.searchsorted(calendar.weekday_offsets, earliest)
+    weekday = calendar.weekday_offsets[seasonal_days(calendar.weekday_cumulative, u_day, first_weekday)] if len(
+        calendar.weekday_offsets) else any_day
+    weekdays_left = weight_from(calendar.weekday_cumulative, first_weekday)
     scheduled = np.asarray([t["weekdays"] for t in types])[kind] & (weekdays_left > 0)
     day = np.where(scheduled, weekday, any_day)
 
     # Specialty that fits the visit type and the patient on that day, then one of its providers.
-    age = age_in_years(birth_day, day)
+    age = age_in_years(calendar, birth_day, day)
     group = np.where(age < 18, 0, np.where(population.sex[patient] == 0, 1, 2))
     specialty = draw_conditional(workforce.specialty_table, len(SPECIALTIES), kind * len(PATIENT_GROUPS) + group, rng.random(n))
     pick = (rng.random(n) * workforce.specialty_count[specialty]).astype(np.int64)
@@ -1102,12 +1195,10 @@ def encounter_core(
     # Local → UTC with the facility state's offset, one hour less in daylight saving time. Clocks
     # spring forward at 02:00 on the first day (02:xx does not exist: read as standard time, i.e.
     # 03:xx daylight time) and fall back at 02:00 on the last (01:xx happens twice: the first).
-    in_dst = ((day > DST_FIRST_DAY) | ((day == DST_FIRST_DAY) & (minute >= 180))) & (
-        (day < DST_LAST_DAY) | ((day == DST_LAST_DAY) & (minute < 120))
-    )
+    in_dst = (minute >= calendar.dst_from[day]) & (minute < calendar.dst_until[day])
     in_dst &= workforce.system_observes_dst[system]
     utc_offset_hours = workforce.system_utc_offset[system] - in_dst
-    admit = (EPOCH_DAY_OF_WINDOW + day) * MICROS_PER_DAY + (minute + 60 * utc_offset_hours) * MICROS_PER_MINUTE
+    admit = (calendar.epoch_day + day) * MICROS_PER_DAY + (minute + 60 * utc_offset_hours) * MICROS_PER_MINUTE
 
     offset, shape, scale = (np.asarray(col)[kind] for col in zip(*[t["los"] for t in types]))
     length_of_stay = offset + np.rint(rng.gamma(shape, scale)).astype(np.int64)
@@ -1125,10 +1216,11 @@ def encounter_core(
 
 
 def make_encounters(
-    start: int, n: int, *, seed: int, population: Population, workforce: Workforce, facilities: pl.Series
+    start: int, n: int, *, seed: int, population: Population, workforce: Workforce, facilities: pl.Series,
+    calendar: Calendar
 ) -> pl.DataFrame:
     """Encounter rows start..start+n-1."""
-    core = encounter_core(start, n, seed=seed, population=population, workforce=workforce)
+    core = encounter_core(start, n, seed=seed, population=population, workforce=workforce, calendar=calendar)
     setting = np.asarray([SETTINGS.index(t["setting"]) for t in ENCOUNTER_TYPES.values()])[core["kind"]]
     return pl.DataFrame(
         {
@@ -1190,10 +1282,18 @@ def claim_quota(start: int, n: int, encounters: int, claims: int) -> tuple[int, 
 
 
 def make_claims(
-    start: int, n: int, *, seed: int, encounters: int, claims: int, population: Population, workforce: Workforce
+    start: int, n: int, *, seed: int, encounters: int, claims: int, population: Population, workforce: Workforce,
+    calendar: Calendar, quality: Quality
 ) -> pl.DataFrame:
     """The claims of encounters start..start+n-1 (any number of rows)."""
-    core = encounter_core(start, n, seed=seed, population=population, workforce=workforce)
+    core = encounter_core(start, n, seed=seed, population=population, workforce=workforce, calendar=calendar)
+    if quality.late_rate:
+        # --late-rate moves some encounters past the window (quality.py, on the encounters table);
+        # their claims move with them: the same stream, chunk and admission times give the same
+        # offsets, so a claim is still submitted after its encounter's discharge.
+        late = late_offsets(quality_stream(quality.seed, "encounters", start // CHUNK_ROWS, "late"), core["admit"],
+                            quality.late_rate, quality.window_us)
+        core["discharge"] = core["discharge"] + late
     rng = np.random.default_rng([seed, CLAIMS_SALT, start])
     first_claim, quota = claim_quota(start, n, encounters, claims)
 
@@ -1488,6 +1588,386 @@ def timed(label: str, action: Callable[[], dict]) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------
+# Window and seasonality (copied verbatim from scripts/utils/seasonality.py)
+# ---------------------------------------------------------------------------------------------
+# Preset: (monthly weights January..December, weekday weights Monday..Sunday, what it models).
+# Illustrative shapes, not measurements of any one business: say so when a demo relies on them.
+SEASONALITY_PRESETS = {
+    "none": ((1,) * 12, (1,) * 7, "flat: every day alike"),
+    "retail": (
+        (0.85, 0.85, 0.95, 0.95, 1.0, 0.95, 0.95, 1.0, 0.9, 0.95, 1.2, 1.45),
+        (0.85, 0.85, 0.9, 0.95, 1.1, 1.3, 1.05),
+        "holiday peak in November and December, quiet January and February; Saturday busiest",
+    ),
+    "healthcare": (
+        (1.1, 1.05, 1.02, 0.98, 0.97, 0.93, 0.92, 0.97, 1.0, 1.02, 1.0, 1.04),
+        (1.15, 1.05, 1.0, 1.0, 0.95, 0.5, 0.45),
+        "winter respiratory season, summer dip; Monday busiest, weekends light",
+    ),
+    "financial": (
+        (0.95, 0.92, 1.0, 1.0, 1.0, 0.98, 1.0, 1.0, 0.97, 1.0, 1.05, 1.13),
+        (1.1, 1.05, 1.05, 1.05, 1.15, 0.6, 0.45),
+        "December spending, payday Fridays, quiet weekends",
+    ),
+    "weekday": (
+        (1, 1, 1, 1, 1, 1, 1, 0.9, 1, 1, 1, 0.85),
+        (1, 1, 1, 1, 1, 0.2, 0.1),
+        "office hours business: weekends near zero, August and December holidays",
+    ),
+}
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+@dataclass(frozen=True)
+class Campaign:
+    name: str
+    first: date
+    last: date
+    multiplier: float
+
+
+@dataclass(frozen=True)
+class Season:
+    """The window and the weights its event days are drawn with."""
+
+    first: date
+    last: date
+    preset: str = "none"
+    monthly: tuple[float, ...] = (1.0,) * 12
+    weekday: tuple[float, ...] = (1.0,) * 7
+    campaigns: tuple[Campaign, ...] = ()
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+    @property
+    def flat(self) -> bool:
+        return len(set(self.monthly)) == 1 and len(set(self.weekday)) == 1 and not self.campaigns
+
+    def cumulative(self) -> np.ndarray:
+        """Running sum of the day weights, one entry per day of the window."""
+        return np.cumsum(day_weights(self.first, self.last, self.monthly, self.weekday, self.campaigns))
+
+
+def iso_day(text: str) -> date:
+    """argparse type: a calendar day YYYY-MM-DD."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+def weight(text: str) -> float:
+    """argparse type: a weight of 0 or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of 0 or more, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number of 0 or more, got {text!r}")
+    return value
+
+
+def campaign(text: str) -> Campaign:
+    """argparse type: [NAME=]START:END:MULTIPLIER, e.g. black-friday=2024-11-29:2024-12-02:3."""
+    name, equals, spec = text.partition("=")
+    if not equals:
+        name, spec = "", text
+    parts = spec.split(":")
+    if len(parts) != 3:
+        raise argparse.ArgumentTypeError(f"expected [NAME=]START:END:MULTIPLIER (e.g. 2024-11-29:2024-12-02:3), got {text!r}")
+    first, last = iso_day(parts[0]), iso_day(parts[1])
+    if last < first:
+        raise argparse.ArgumentTypeError(f"campaign {text!r} ends before it starts")
+    return Campaign(name.strip() or f"{first}..{last}", first, last, weight(parts[2]))
+
+
+def add_window_arguments(parser: argparse.ArgumentParser, start: date, end: date | None, events: str,
+                         end_help: str = "") -> None:
+    parser.add_argument("--start", type=iso_day, default=start, metavar="YYYY-MM-DD",
+                        help=f"first day of the {events} window, UTC (default {start})")
+    parser.add_argument("--end", type=iso_day, default=end, metavar="YYYY-MM-DD",
+                        help=end_help or f"last day of the {events} window, inclusive (default {end})")
+
+
+def add_seasonality_arguments(parser: argparse.ArgumentParser, tables: str) -> None:
+    group = parser.add_argument_group(f"seasonality of {tables} (default: none, every day alike)")
+    presets = "; ".join(f"{name}: {about}" for name, (_, _, about) in SEASONALITY_PRESETS.items())
+    group.add_argument("--seasonality", choices=list(SEASONALITY_PRESETS), default="none", help=presets)
+    group.add_argument("--monthly-weights", type=weight, nargs=12, metavar="W",
+                       help="12 relative weights, January to December (replace the preset's)")
+    group.add_argument("--weekday-weights", type=weight, nargs=7, metavar="W",
+                       help="7 relative weights, Monday to Sunday (replace the preset's)")
+    group.add_argument("--campaign", type=campaign, action="append", default=[], metavar="[NAME=]START:END:MULT",
+                       help="multiply the weight of the days START..END (inclusive) by MULT; repeatable")
+
+
+def window_settings(parser: argparse.ArgumentParser, args: argparse.Namespace, max_days: int | None = None) -> tuple[date, date]:
+    """The window's first and last day, checked."""
+    if args.end < args.start:
+        parser.error(f"--end {args.end} is before --start {args.start}")
+    days = (args.end - args.start).days + 1
+    if max_days is not None and days > max_days:
+        parser.error(f"the window --start {args.start} --end {args.end} spans {days:,} days; at most {max_days:,}")
+    return args.start, args.end
+
+
+def season_settings(parser: argparse.ArgumentParser, args: argparse.Namespace, first: date, last: date) -> Season:
+    """The preset with the weight overrides and campaigns applied, checked against the window."""
+    monthly, weekday, _ = SEASONALITY_PRESETS[args.seasonality]
+    monthly = tuple(float(w) for w in (args.monthly_weights or monthly))
+    weekday = tuple(float(w) for w in (args.weekday_weights or weekday))
+    for each in args.campaign:
+        if each.last < first or each.first > last:
+            parser.error(f"--campaign {each.name} ({each.first}..{each.last}) lies outside the window {first}..{last}")
+    season = Season(first, last, args.seasonality, monthly, weekday, tuple(args.campaign))
+    if season.cumulative()[-1] <= 0:
+        parser.error("the seasonality weights give every day of the window a weight of 0: raise some of them")
+    return season
+
+
+def day_weights(first: date, last: date, monthly, weekday, campaigns=()) -> np.ndarray:
+    """One weight per calendar day first..last: month x weekday x covering campaigns."""
+    days = np.arange(np.datetime64(first, "D"), np.datetime64(last, "D") + 1)
+    month = days.astype("datetime64[M]").astype(np.int64) % 12
+    day_of_week = (days.astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday; Monday is 0
+    weights = np.asarray(monthly, dtype=np.float64)[month] * np.asarray(weekday, dtype=np.float64)[day_of_week]
+    for each in campaigns:
+        weights[(days >= np.datetime64(each.first, "D")) & (days <= np.datetime64(each.last, "D"))] *= each.multiplier
+    return weights
+
+
+def weight_from(cumulative: np.ndarray, lowest: np.ndarray | int) -> np.ndarray:
+    """The day weight from each row's ``lowest`` offset to the window's end: how much of the
+    window a customer who joined then can still act in (its days, without seasonality)."""
+    lowest = np.asarray(lowest, dtype=np.int64)
+    if len(cumulative) == 0:
+        return np.zeros(lowest.shape)
+    return cumulative[-1] - np.where(lowest > 0, cumulative[np.clip(lowest - 1, 0, len(cumulative) - 1)], 0.0)
+
+
+def seasonal_days(cumulative: np.ndarray, u: np.ndarray, lowest: np.ndarray | int = 0) -> np.ndarray:
+    """Day offsets (0 = the window's first day) drawn in proportion to the day weights, one
+    uniform ``u`` per row, never before the row's ``lowest`` offset."""
+    if len(u) == 0:
+        return np.zeros(0, dtype=np.int64)
+    before = cumulative[-1] - weight_from(cumulative, lowest)
+    target = before + u * (cumulative[-1] - before)
+    return np.minimum(np.searchsorted(cumulative, target, side="right"), len(cumulative) - 1)
+
+
+def season_manifest(season: Season, tables: list[str]) -> dict:
+    """What _manifest.json records about the window and its seasonality."""
+    return {
+        "start": season.first.isoformat(),
+        "end": season.last.isoformat(),
+        "seasonality": {
+            "preset": season.preset,
+            "monthly_weights": list(season.monthly),
+            "weekday_weights": list(season.weekday),
+            "campaigns": [{"name": c.name, "start": c.first.isoformat(), "end": c.last.isoformat(), "multiplier": c.multiplier}
+                          for c in season.campaigns],
+            "applies_to": tables,
+        },
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Data-quality injection (copied verbatim from scripts/utils/quality.py)
+# ---------------------------------------------------------------------------------------------
+QUALITY_SALT = 9_001  # keeps injection streams apart from every table's own streams
+LATE_GAP_DAYS = 1  # late rows start one day after the window ends (clear of local-time spill-over)
+LATE_SPAN_DAYS = 7  # and fall within the week after that
+MAX_DUPLICATE_RATE = 0.5  # above one copy per original row the table is more copy than data
+MICROS_PER_DAY = 86_400_000_000
+
+
+@dataclass
+class Quality:
+    """The run's injection settings and what was injected (filled in as chunks are written)."""
+
+    seed: int
+    nulls: dict[str, dict[str, float]] = field(default_factory=dict)  # table -> column -> rate
+    duplicate_rate: float = 0.0
+    duplicate_tables: tuple[str, ...] = ()
+    late_rate: float = 0.0
+    late_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)  # table -> event time first
+    window_us: tuple[int, int] = (0, 1)  # the run's window [start, end) in UTC microseconds
+    injected: dict[str, list[dict]] = field(default_factory=dict)  # table -> one record per chunk
+
+    def active(self, table: str) -> bool:
+        return bool(
+            self.nulls.get(table)
+            or (self.duplicate_rate and table in self.duplicate_tables)
+            or (self.late_rate and table in self.late_columns)
+        )
+
+
+def null_injection(text: str) -> tuple[str, str, float]:
+    """argparse type: TABLE.COLUMN=RATE, e.g. customers.email=0.05."""
+    target, equals, share = text.partition("=")
+    table, dot, column = target.strip().partition(".")
+    if not (equals and dot and table and column):
+        raise argparse.ArgumentTypeError(f"expected TABLE.COLUMN=RATE (e.g. customers.email=0.05), got {text!r}")
+    try:
+        value = float(share)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"the rate in {text!r} must be a number between 0 and 1") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"the rate in {text!r} must be between 0 and 1")
+    return table, column.strip(), value
+
+
+def add_quality_arguments(parser: argparse.ArgumentParser, duplicate_tables: tuple[str, ...],
+                          late_columns: dict[str, tuple[str, ...]]) -> None:
+    """The three injection flags, with the tables each applies to in their help."""
+    group = parser.add_argument_group(
+        "data quality injection (all off by default; recorded in _manifest.json, reported by scripts/utils/validate.py)")
+    group.add_argument("--inject-nulls", action="append", type=null_injection, default=[], metavar="TABLE.COLUMN=RATE",
+                       help="null out RATE of the column's values (repeatable); key columns are refused")
+    group.add_argument("--duplicate-rate", type=rate, default=0.0, metavar="RATE",
+                       help=f"share of rows that are exact copies of another row, in {', '.join(duplicate_tables)} "
+                       f"(at most {MAX_DUPLICATE_RATE:g}); those tables get more rows than planned")
+    late = ", ".join(f"{table}.{columns[0]}" for table, columns in late_columns.items())
+    group.add_argument("--late-rate", type=rate, default=0.0, metavar="RATE",
+                       help=f"share of events whose timestamp ({late}) lands {LATE_GAP_DAYS} to "
+                       f"{LATE_GAP_DAYS + LATE_SPAN_DAYS} days after the window ends")
+
+
+def quality_settings(parser: argparse.ArgumentParser, args: argparse.Namespace, schemas: dict[str, dict],
+                     keys: dict[str, tuple[str, ...]], duplicate_tables: tuple[str, ...],
+                     late_columns: dict[str, tuple[str, ...]], window_us: tuple[int, int]) -> Quality:
+    """Check the injection flags against the generator's tables; parser.error names what is valid."""
+    nulls: dict[str, dict[str, float]] = {}
+    for table, column, share in args.inject_nulls:
+        if table not in schemas:
+            parser.error(f"--inject-nulls {table}.{column}: no table {table!r}; tables: {', '.join(schemas)}")
+        if column not in schemas[table]:
+            parser.error(f"--inject-nulls {table}.{column}: {table} has no column {column!r}; "
+                         f"columns: {', '.join(schemas[table])}")
+        if column in keys.get(table, ()):
+            allowed = [name for name in schemas[table] if name not in keys[table]]
+            parser.error(f"--inject-nulls {table}.{column}: {column} is a key column (primary or foreign key of "
+                         f"{table}); a null there breaks integrity, not just completeness. Choose one of: {', '.join(allowed)}")
+        if column in nulls.get(table, {}):
+            parser.error(f"--inject-nulls {table}.{column} is given twice: give each column once")
+        nulls.setdefault(table, {})[column] = share
+    if args.duplicate_rate > MAX_DUPLICATE_RATE:
+        parser.error(f"--duplicate-rate must be at most {MAX_DUPLICATE_RATE:g} (one copy per original row), got {args.duplicate_rate:g}")
+    return Quality(seed=args.seed, nulls=nulls, duplicate_rate=args.duplicate_rate, duplicate_tables=duplicate_tables,
+                   late_rate=args.late_rate, late_columns=late_columns, window_us=window_us)
+
+
+def quality_stream(seed: int, table: str, chunk: int, kind: str) -> np.random.Generator:
+    """The random stream of one injection kind in one chunk of one table (crc32: stable across runs)."""
+    return np.random.default_rng([seed, QUALITY_SALT, zlib.crc32(table.encode()), chunk, zlib.crc32(kind.encode())])
+
+
+def late_offsets(rng: np.random.Generator, event_us: np.ndarray, late_rate: float, window_us: tuple[int, int]) -> np.ndarray:
+    """Microseconds to add to each row's times: 0 on time; for late rows, what moves the event
+    time t to end + gap + (t - start) x span / window length (order kept, never two on one instant)."""
+    start, end = window_us
+    late = rng.random(len(event_us)) < late_rate
+    moved = end + LATE_GAP_DAYS * MICROS_PER_DAY + np.floor(
+        (event_us - start) / (end - start) * (LATE_SPAN_DAYS * MICROS_PER_DAY)).astype(np.int64)
+    return np.where(late, moved - event_us, 0)
+
+
+def shift_times(frame: pl.DataFrame, columns: tuple[str, ...], offset_us: np.ndarray) -> pl.DataFrame:
+    """Move each row's time columns by its offset: timestamps exactly, dates by whole days up."""
+    days = -(-offset_us // MICROS_PER_DAY)
+    shifted = []
+    for column in columns:
+        if frame.schema[column] == pl.Date:
+            shifted.append((pl.col(column).cast(pl.Int32) + pl.Series(days, dtype=pl.Int32)).cast(pl.Date).alias(column))
+        else:
+            shifted.append((pl.col(column) + pl.Series(offset_us).cast(pl.Duration("us"))).alias(column))
+    return frame.with_columns(shifted)
+
+
+def inject_quality(quality: Quality, table: str, chunk: int, make_chunk: Callable[[], pl.DataFrame]) -> pl.DataFrame:
+    """One chunk with the configured dirt: late times, then nulls, then duplicate rows."""
+    frame = make_chunk()
+    record = {"rows": frame.height, "late": 0, "nulls": {}, "duplicates": 0}
+    columns = quality.late_columns.get(table)
+    if quality.late_rate and columns and frame.height:
+        event_us = frame[columns[0]].dt.epoch("us").to_numpy()
+        offset = late_offsets(quality_stream(quality.seed, table, chunk, "late"), event_us, quality.late_rate, quality.window_us)
+        frame = shift_times(frame, columns, offset)
+        record["late"] = int(np.count_nonzero(offset))
+    for column, share in quality.nulls.get(table, {}).items():
+        hit = quality_stream(quality.seed, table, chunk, f"nulls:{column}").random(frame.height) < share
+        frame = frame.with_columns(pl.when(pl.lit(pl.Series(hit))).then(None).otherwise(pl.col(column)).alias(column))
+        record["nulls"][column] = int(np.count_nonzero(hit))
+    if quality.duplicate_rate and table in quality.duplicate_tables and frame.height:
+        rng = quality_stream(quality.seed, table, chunk, "duplicates")
+        # Copies d such that d / (n + d) = rate on average: n x rate / (1 - rate), rounded at random.
+        expected = frame.height * quality.duplicate_rate / (1 - quality.duplicate_rate)
+        copies = int(expected) + int(rng.random() < expected - int(expected))
+        order = np.sort(np.concatenate([np.arange(frame.height), rng.integers(0, frame.height, copies)]), kind="stable")
+        frame = frame[order]  # each copy right after its original
+        record["duplicates"] = copies
+    quality.injected.setdefault(table, []).append(record)
+    return frame
+
+
+def with_quality(quality: Quality, table: str, chunks: list[Callable[[], pl.DataFrame]]) -> list[Callable[[], pl.DataFrame]]:
+    """The table's chunk producers, each wrapped to inject the configured dirt (unchanged if none)."""
+    if not quality.active(table):
+        return chunks
+    return [partial(inject_quality, quality, table, index, make_chunk) for index, make_chunk in enumerate(chunks)]
+
+
+def quality_manifest(quality: Quality) -> dict | None:
+    """``quality_injections`` for _manifest.json (None when nothing is injected), plus the rows
+    each kind touched per table."""
+    config: dict = {}
+    if quality.nulls:
+        config["nulls"] = {f"{table}.{column}": share for table, columns in quality.nulls.items() for column, share in columns.items()}
+    if quality.duplicate_rate:
+        config["duplicate_rate"] = {table: quality.duplicate_rate for table in quality.duplicate_tables}
+    if quality.late_rate:
+        config["late_rate"] = {f"{table}.{column}": quality.late_rate
+                               for table, columns in quality.late_columns.items() for column in columns}
+    if not config:
+        return None
+    config["injected_rows"] = {
+        table: {
+            "duplicates": sum(r["duplicates"] for r in records),
+            "late": sum(r["late"] for r in records),
+            "nulls": {column: sum(r["nulls"].get(column, 0) for r in records) for column in quality.nulls.get(table, {})},
+        }
+        for table, records in sorted(quality.injected.items())
+    }
+    return config
+
+
+def annotate_tables(quality: Quality, tables: dict[str, dict]) -> dict[str, dict]:
+    """Add planned_rows and duplicate_rows to the summary of each table that got duplicates."""
+    for table, records in quality.injected.items():
+        copies = sum(r["duplicates"] for r in records)
+        if copies and table in tables:
+            tables[table]["planned_rows"] = tables[table]["rows"] - copies
+            tables[table]["duplicate_rows"] = copies
+    return tables
+
+
+# The same as scripts/utils/local_output.py's rate (a test keeps the two equal); here so this file
+# runs on its own.
+def rate(text: str) -> float:
+    """argparse type: a share between 0 and 1 (0.05 = 5%)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
 # Command line
 # ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -1534,6 +2014,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--format", choices=FORMATS, default="parquet", help="file format (json = JSON Lines; default parquet)")
     parser.add_argument("--locale", choices=sorted(locale.value for locale in Locale), default="en", metavar="LOCALE", help="Mimesis locale for names and street names (default en); addresses stay US")
     parser.add_argument("--dry-run", action="store_true", help="print the planned rows and estimated size, write nothing")
+    add_window_arguments(parser, DEFAULT_START, DEFAULT_END, "encounters (local calendar days)")
+    add_seasonality_arguments(parser, "encounter days (scheduled visits stay on weekdays)")
+    add_quality_arguments(parser, DUPLICATE_TABLES, LATE_COLUMNS)
     return parser
 
 
@@ -1542,6 +2025,15 @@ def main(argv: list[str] | None = None) -> dict:
     args = parse_arguments(parser, argv)
     plan = make_plan(args)
     rows = plan.rows()
+    first, last = window_settings(parser, args)
+    if first.year < MIN_WINDOW_YEAR:
+        parser.error(f"--start {first}: windows start in {MIN_WINDOW_YEAR} or later (ICD-10-CM codes, the 2007 US daylight time rule)")
+    season = season_settings(parser, args, first, last)
+    calendar = build_calendar(season)
+    epoch_day = calendar.epoch_day
+    window_us = (epoch_day * MICROS_PER_DAY, (epoch_day + calendar.days) * MICROS_PER_DAY)
+    quality = quality_settings(parser, args, TABLE_SCHEMAS, KEY_COLUMNS, DUPLICATE_TABLES, LATE_COLUMNS, window_us)
+    window = season_manifest(season, ["encounters.admit_datetime"])
 
     if args.dry_run:
         if args.output.exists() and not args.output.is_dir():
@@ -1552,6 +2044,7 @@ def main(argv: list[str] | None = None) -> dict:
             "output": str(args.output),
             "seed": args.seed,
             "format": args.format,
+            "window": window,
             "tables": estimate,
             "estimated_bytes": sum(t["estimated_bytes"] for t in estimate.values()),
         }
@@ -1567,24 +2060,29 @@ def main(argv: list[str] | None = None) -> dict:
     systems = make_health_systems(args.seed, health_system_count(plan.providers), pools, places)
     facilities = facility_table(systems)
     workforce = build_workforce(args.seed, plan.providers, systems)
-    population = build_population(args.seed, plan.patients)
+    population = build_population(args.seed, plan.patients, calendar)
 
     def chunks(make: Callable[..., pl.DataFrame], total: int, **context) -> list[Callable[[], pl.DataFrame]]:
         return [partial(make, start, n, seed=args.seed, **context) for start, n in chunk_bounds(total)]
 
     jobs = {
         "providers": chunks(make_providers, plan.providers, pools=pools, systems=systems, facilities=facilities),
-        "patients": chunks(make_patients, plan.patients, pools=pools, places=places),
-        "encounters": chunks(make_encounters, plan.encounters, population=population, workforce=workforce, facilities=facilities),
+        "patients": chunks(make_patients, plan.patients, pools=pools, places=places, calendar=calendar),
+        "encounters": chunks(make_encounters, plan.encounters, population=population, workforce=workforce,
+                             facilities=facilities, calendar=calendar),
         # One claims chunk per encounters chunk: it recomputes that chunk's encounters.
         "claims": chunks(
-            make_claims, plan.encounters, encounters=plan.encounters, claims=plan.claims, population=population, workforce=workforce
+            make_claims, plan.encounters, encounters=plan.encounters, claims=plan.claims, population=population,
+            workforce=workforce, calendar=calendar, quality=quality,
         ),
     }
     tables = {
-        table: timed(table, partial(write_table, directory, table, args.format, producers, TABLE_SCHEMAS[table]))
+        table: timed(table, partial(write_table, directory, table, args.format, with_quality(quality, table, producers),
+                                    TABLE_SCHEMAS[table]))
         for table, producers in jobs.items()
     }
+    annotate_tables(quality, tables)
+    injections = quality_manifest(quality)
     arguments = {key: str(value) if isinstance(value, Path) else value for key, value in vars(args).items()}
     write_manifest(
         directory,
@@ -1595,6 +2093,9 @@ def main(argv: list[str] | None = None) -> dict:
             "format": args.format,
             "arguments": arguments,
             "versions": library_versions(),
+            "window": window,
+            "bounds": calendar.bounds(),
+            **({"quality_injections": injections} if injections else {}),
             "tables": tables,
         },
     )
@@ -1605,6 +2106,8 @@ def main(argv: list[str] | None = None) -> dict:
         "tables": tables,
         "seconds": round(time.perf_counter() - started, 3),
     }
+    if injections:
+        summary["quality_injections"] = injections
     print(json.dumps(summary, indent=2))
     return summary
 

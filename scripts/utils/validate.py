@@ -984,6 +984,7 @@ def validate_directory(directory: Path, industry: str | None = None, schemas_dir
     manifest = _read_manifest(directory, result)
     found, discovery_notes = discover_tables(directory)
     result.notes += discovery_notes
+    aliases = _apply_manifest_layout(manifest, found, directory)
 
     manifest_industry = manifest.get("industry") if manifest else None
     known = sorted(contracts)
@@ -1062,7 +1063,7 @@ def validate_directory(directory: Path, industry: str | None = None, schemas_dir
             result.errors.append(Finding(check.name, None, "read", 1, [], f"{check.name}: foreign keys could not be checked ({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}): regenerate the table"))
 
     if manifest is not None:
-        _check_manifest(manifest, manifest_tables, found, result, industry_contracts)
+        _check_manifest(manifest, _recorded_tables(manifest_tables, aliases), found, result, industry_contracts)
 
     if summary:
         for name, opened in opened_tables.items():
@@ -1071,6 +1072,42 @@ def validate_directory(directory: Path, industry: str | None = None, schemas_dir
             except Exception as error:
                 result.notes.append(Finding(name, None, "summary", 0, [], f"{name}: no profile ({type(error).__name__})"))
     return result
+
+
+def _apply_manifest_layout(manifest: dict | None, found: dict, directory: Path) -> dict[str, list[str]]:
+    """A CDC feed (manifest ``feed``: files that together are one table) and files recorded under
+    another contract's table (manifest ``tables.<name>.contract``) become the contract's table.
+    Returns {table: [manifest names it stands for]}."""
+    aliases: dict[str, list[str]] = {}
+    if not manifest:
+        return aliases
+    feed = manifest.get("feed")
+    if isinstance(feed, dict) and feed.get("table") and isinstance(feed.get("files"), list):
+        stems = [Path(str(f)).stem for f in feed["files"]]
+        parts = [found.pop(stem)[0] for stem in stems if stem in found]
+        if parts:
+            found[feed["table"]] = [StoredTable(feed["table"], directory, parts[0].format, "spark", [p.path for p in parts])]
+            aliases[feed["table"]] = stems
+    for name, info in (manifest.get("tables") or {}).items():
+        target = info.get("contract") if isinstance(info, dict) else None
+        if target and name in found and target not in aliases and name != target:
+            found[target] = found.pop(name)
+            aliases[target] = [name]
+    return aliases
+
+
+def _recorded_tables(manifest_tables: dict, aliases: dict[str, list[str]]) -> dict:
+    """The manifest's tables with aliased files folded into their table (rows summed)."""
+    if not isinstance(manifest_tables, dict):
+        return manifest_tables
+    recorded = {name: info for name, info in manifest_tables.items() if not any(name in names for names in aliases.values())}
+    for table, names in aliases.items():
+        entries = [manifest_tables.get(name) for name in names if isinstance(manifest_tables.get(name), dict)]
+        if len(names) == 1 and entries:
+            recorded[table] = entries[0]
+        elif entries:
+            recorded[table] = {"rows": sum(e.get("rows", 0) for e in entries)}
+    return recorded
 
 
 def _check_manifest(manifest: dict, manifest_tables: dict, found: dict[str, list[StoredTable]], result: ValidationResult, contracts: dict) -> None:

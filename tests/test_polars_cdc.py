@@ -744,3 +744,22 @@ def test_spark_reads_the_feed_with_the_manifest_schema_and_glob(spark, replay_di
         spark.conf.set("spark.sql.shuffle.partitions", partitions)
         spark.catalog.dropTempView("cdc_feed")
         spark.catalog.dropTempView("cdc_changes")
+
+
+def test_validator_checks_the_feed_folder_as_written(tmp_path):
+    """validate.py reads initial + batches as one feed table (manifest `feed`) and expected_final
+    under its own contract; a planted bad operation in one batch is caught."""
+    validate = load_script("utils/validate.py")
+    generate(tmp_path, "--rows", "300", "--batches", "3")
+    clean = validate.validate_directory(tmp_path)
+    assert clean.ok, str(clean)
+    assert clean.industry == "cdc"
+    batch = tmp_path / "batch_002.json"
+    lines = batch.read_text().splitlines()
+    row = json.loads(lines[0])
+    row["operation"] = "UPSERT"
+    lines[0] = json.dumps(row)
+    batch.write_text("\n".join(lines) + "\n")
+    planted = validate.validate_directory(tmp_path)
+    assert not planted.ok
+    assert any(f.check == "values" and f.column == "operation" and f.count == 1 for f in planted.errors), str(planted)

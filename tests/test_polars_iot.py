@@ -618,3 +618,92 @@ def test_ten_million_readings_stay_in_bounded_memory(tmp_path):
     assert peak_mib < 1024, peak_mib
     flagged = pl.scan_parquet(tmp_path / "sensor_readings.parquet").select(pl.col("is_anomaly").sum()).collect().item()
     assert flagged == round(0.02 * 10_080_000)
+
+
+# --- Date window and data-quality injection (scripts/utils/seasonality.py, quality.py) ---------------
+# Seasonality is not offered here: readings and telemetry are regularly sampled series, and events
+# are alerts spread evenly over the window (see the generator's docstring).
+
+
+def test_custom_window_moves_every_time_and_install_dates(tmp_path):
+    generate(tmp_path, "--rows", "40", "--start", "2025-03-01", "--end", "2025-03-10", "--interval-minutes", "120")
+    first, end = datetime(2025, 3, 1, tzinfo=timezone.utc), datetime(2025, 3, 11, tzinfo=timezone.utc)
+    for table in ("sensor_readings", "events", "telemetry"):
+        stamps = read(tmp_path, table)["timestamp"]
+        assert stamps.min() >= first and stamps.max() < end, table
+    readings = read(tmp_path, "sensor_readings")
+    assert readings.height == 40 * 3 * 10 * 12  # ten days of two-hourly readings
+    installs = read(tmp_path, "devices")["install_date"]
+    assert installs.min() >= date(2022, 3, 1) and installs.max() <= date(2025, 2, 28)
+    validator = load_script("utils/validate.py")
+    result = validator.validate_directory(tmp_path, industry="iot")
+    assert result.ok, str(result)
+    assert {f.table for f in result.notes if f.check == "window"} == {"devices", "sensor_readings", "events", "telemetry"}
+
+
+def test_start_alone_keeps_the_default_length_and_days_or_end_not_both(tmp_path, capsys):
+    plan = _plan("--start", "2024-06-01")
+    assert plan.start == date(2024, 6, 1) and plan.window_s == 7 * 86_400
+    assert _plan("--start", "2024-06-01", "--end", "2024-06-03").window_s == 3 * 86_400
+    with pytest.raises(SystemExit):
+        generate(tmp_path / "out", "--days", "3", "--end", "2024-01-03")
+    assert "give --days or --end, not both" in capsys.readouterr().err
+
+
+def test_default_run_bounds_sit_inside_the_contracts():
+    bounds = _plan().bounds(7)
+    for key, bound in bounds.items():
+        table, column = key.split(".")
+        spec = column_spec(table, column)
+        assert spec["min"] <= bound["min"] and bound["max"] <= spec["max"], key
+    assert bounds["devices.install_date"] == {"min": column_spec("devices", "install_date")["min"],
+                                              "max": column_spec("devices", "install_date")["max"]}
+
+
+def test_key_columns_are_the_contracts_keys():
+    for table in CONTRACT_FILES:
+        spec = contract(table)
+        keys = set(spec["primary_key"]) | {c for fk in spec["foreign_keys"] for c in fk["columns"]}
+        assert set(iot.KEY_COLUMNS[table]) == keys, table
+
+
+def test_injected_rates_keep_keys_unique_and_the_validator_says_so(tmp_path):
+    summary = generate(tmp_path, "--rows", "200", "--inject-nulls", "events.message=0.05", "--duplicate-rate", "0.02",
+                       "--late-rate", "0.03")
+    tables = {name: read(tmp_path, name) for name in CONTRACT_FILES}
+    end = WINDOW_START + timedelta(days=7)
+
+    def within(measured: float, configured: float, n: int) -> None:
+        assert abs(measured - configured) < 4 * math.sqrt(configured * (1 - configured) / n), (measured, configured)
+
+    events = tables["events"]
+    within(events["message"].null_count() / events.height, 0.05, events.height)  # measured 0.0559 of 1,020
+    for name in ("sensor_readings", "events", "telemetry"):
+        frame = tables[name]
+        copies = frame.height - frame.unique().height
+        within(copies / frame.height, 0.02, frame.height)  # readings measured 0.0200 of 102,857
+        assert summary["tables"][name]["duplicate_rows"] == copies
+        late = frame.filter(pl.col("timestamp") >= end)
+        within(late.height / frame.height, 0.03, frame.height)  # readings measured 0.0298
+        assert late["timestamp"].min() >= end + timedelta(days=1) and late["timestamp"].max() < end + timedelta(days=8)
+        # Late readings land on instants of their own: the only repeated keys are the copies.
+        keys = contract(name)["primary_key"]
+        assert frame.height - frame.select(keys).n_unique() == copies, name
+    assert own_integrity_counts(tables)["events orphans"] == 0
+    validator = load_script("utils/validate.py")
+    result = validator.validate_directory(tmp_path, industry="iot")
+    assert result.ok, str(result)
+    notes = {(f.table, f.check) for f in result.notes if "injected by" in f.message}
+    assert notes >= {("events", "nullable"), ("sensor_readings", "pk"), ("sensor_readings", "max"), ("events", "pk"),
+                     ("events", "max"), ("telemetry", "pk"), ("telemetry", "max")}
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--inject-nulls", "sensor_readings.metric=0.1"], "metric is a key column"),
+    (["--inject-nulls", "alerts.message=0.1"], "tables: devices, sensor_readings, events, telemetry"),
+])
+def test_bad_quality_flags_are_clear_errors(tmp_path, capsys, args, message):
+    with pytest.raises(SystemExit) as stopped:
+        generate(tmp_path / "out", *args)
+    assert stopped.value.code == 2
+    assert message in capsys.readouterr().err

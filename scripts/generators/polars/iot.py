@@ -18,7 +18,7 @@ Tables (contracts in assets/schemas/iot_*.json), written parent before child:
   depot in a real city whose coordinates are bundled below), with maker, model, firmware, serial
   number, home position, install date (2021-2023, before any reading) and status.
 - ``sensor_readings``: every device reports its three metrics (which three depends on its type)
-  every ``--interval-minutes`` (60) for ``--days`` (7) from 2024-01-01 00:00 UTC, at a fixed
+  every ``--interval-minutes`` (60) for ``--days`` (7) from ``--start`` (2024-01-01) 00:00 UTC, at a fixed
   per-device second offset within the interval. Rows = devices x 3 x samples; the default is
   504 per device. Composite primary key (device_id, timestamp, metric). Each series is
   baseline + daily sinusoid (peak at a metric-specific local solar hour) + slow linear trend +
@@ -33,6 +33,14 @@ Tables (contracts in assets/schemas/iot_*.json), written parent before child:
   devices only (cold-chain and vehicle trackers, 20% of devices by weight), shared out as one
   continuous track per mobile device that starts at the device's home depot: speed (km/h) and
   heading drive the position, so consecutive fixes are as far apart as the reported speed says.
+
+Window and dirty data: ``--start`` (default 2024-01-01) and ``--days`` or ``--end`` set the window;
+install dates follow it (the 3 years before), and _manifest.json records the run's bounds for
+the validator. No seasonality here: readings and telemetry are regularly sampled series, and
+events are alerts spread evenly over the window. ``--inject-nulls``, ``--duplicate-rate``
+(sensor_readings, events, telemetry: at-least-once delivery) and ``--late-rate`` (timestamps 1-8
+days past the window, each late reading on an instant of its own so keys stay unique) make dirty
+data the validator reports as injected; tests/test_polars_iot.py measures each rate.
 
 Chunks (memory stays bounded at any size): devices and events in blocks of 1,000,000 rows;
 sensor readings in blocks of whole devices (as many as fit in 1,000,000 rows); telemetry in
@@ -51,9 +59,10 @@ import os
 import shutil
 import sys
 import time
+import zlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
 from functools import partial
 from pathlib import Path
 
@@ -73,12 +82,15 @@ DEFAULT_INTERVAL_MINUTES = 60
 DEFAULT_ANOMALY_RATE = 0.02
 EVENTS_PER_DEVICE = 5
 TELEMETRY_PER_DEVICE = 100
-# Fixed window, never today's date, so a seed means the same data next year.
+# Fixed window, never today's date, so a seed means the same data next year: readings, events
+# and fixes start at --start 00:00 UTC (default 2024-01-01) and last --days (or to --end).
+DEFAULT_START = date(2024, 1, 1)
 WINDOW_START = datetime(2024, 1, 1, tzinfo=timezone.utc)
 WINDOW_START_S = int(WINDOW_START.timestamp())
-INSTALL_FIRST = date(2021, 1, 1)
-INSTALL_LAST = date(2023, 12, 31)  # every device is installed before its first reading
-# Every reading, event and fix falls in 2024 (a leap year), whatever the options.
+# Devices were installed in the 3 years before the window (2021-01-01..2023-12-31 by default),
+# so every device is installed before its first reading.
+INSTALL_YEARS = 3
+# At most a year of readings per run.
 MAX_DAYS = 366
 # device_id is DEV- plus eight digits.
 MAX_DEVICES = 99_999_999
@@ -288,6 +300,19 @@ CITIES = (
 LOCALE_COUNTRY = {"en": "US", "en-gb": "GB", "en-au": "AU", "en-ca": "CA", "de": "DE", "fr": "FR",
                   "es": "ES", "es-mx": "MX", "it": "IT", "nl": "NL", "pl": "PL", "ja": "JP", "pt-br": "BR"}
 
+# Primary and foreign key columns (the contracts' primary_key and foreign_keys): never nulled.
+KEY_COLUMNS = {
+    "devices": ("device_id",),
+    "sensor_readings": ("device_id", "timestamp", "metric"),
+    "events": ("event_id", "device_id"),
+    "telemetry": ("device_id", "timestamp"),
+}
+# --duplicate-rate copies rows of the fact tables (at-least-once delivery from the devices), not
+# of the registry keys point at; --late-rate moves their timestamps past the window (a late
+# reading lands at a distinct instant, so (device, timestamp, metric) stays unique).
+DUPLICATE_TABLES = ("sensor_readings", "events", "telemetry")
+LATE_COLUMNS = {"sensor_readings": ("timestamp",), "events": ("timestamp",), "telemetry": ("timestamp",)}
+
 # Polars schema of each table: the generator's copy of assets/schemas/iot_*.json.
 UTC_TIMESTAMP = pl.Datetime("us", "UTC")
 DEVICES_SCHEMA = {
@@ -311,6 +336,8 @@ TELEMETRY_SCHEMA = {
 }
 # Bytes per row of each table per format, measured on a default run (500 devices, seed 42);
 # only for the --dry-run estimate. Parquet and Delta shrink per row as tables grow.
+SCHEMAS = {"devices": DEVICES_SCHEMA, "sensor_readings": READINGS_SCHEMA, "events": EVENTS_SCHEMA,
+           "telemetry": TELEMETRY_SCHEMA}
 BYTES_PER_ROW = {
     "devices": {"parquet": 41, "csv": 170, "json": 362, "delta": 62},
     "sensor_readings": {"parquet": 4.1, "csv": 73, "json": 157, "delta": 6.0},
@@ -338,6 +365,7 @@ class Plan:
     sites: pl.DataFrame  # site_id, location, city, country, lat, lon
     mobile_devices: np.ndarray  # device numbers of the mobile devices, ascending
     degraded_devices: np.ndarray  # device numbers of the degraded devices, ascending
+    start: date = DEFAULT_START  # the window's first day (00:00 UTC)
 
     @property
     def readings(self) -> int:
@@ -347,10 +375,34 @@ class Plan:
     def window_s(self) -> int:
         return self.samples * self.interval_s
 
+    @property
+    def window_start_s(self) -> int:
+        return (self.start - date(1970, 1, 1)).days * 86_400
+
+    @property
+    def install_window(self) -> tuple[date, date]:
+        return years_before(self.start, INSTALL_YEARS), self.start - timedelta(days=1)
+
+    def bounds(self, days: int) -> dict[str, dict[str, str]]:
+        """The window-dependent contract bounds of this run (_manifest.json "bounds")."""
+        first, last = self.install_window
+        end = self.start + timedelta(days=days - 1)
+        span = {"min": f"{self.start}T00:00:00Z", "max": f"{end}T23:59:59Z"}
+        return {"devices.install_date": {"min": first.isoformat(), "max": last.isoformat()},
+                "sensor_readings.timestamp": span, "events.timestamp": span, "telemetry.timestamp": span}
+
     def track_length(self, rank: np.ndarray) -> np.ndarray:
         """Points in the track of the mobile device of this rank: an equal share, remainder first."""
         share, extra = divmod(self.telemetry, max(len(self.mobile_devices), 1))
         return share + (rank < extra)
+
+
+def years_before(day: date, years: int) -> date:
+    """The same calendar day `years` earlier (28 February for a 29th with no leap year)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
 
 
 def mimesis_pool(provider_call: Callable[[], str], draws: int) -> list[str]:
@@ -414,7 +466,8 @@ def device_profiles(plan: Plan, first: int, count: int) -> dict[str, np.ndarray]
     sees the same profile for a device whatever chunk it is generating.
     """
     blocks = []
-    install_days = (INSTALL_LAST - INSTALL_FIRST).days + 1
+    install_first, install_last = plan.install_window
+    install_days = (install_last - install_first).days + 1
     for block in range(first // DEVICE_BLOCK, (first + max(count, 1) - 1) // DEVICE_BLOCK + 1):
         rng = np.random.default_rng([plan.seed, PROFILE_SALT, block])
         blocks.append({
@@ -490,7 +543,7 @@ def make_devices(plan: Plan, start: int, n: int) -> pl.DataFrame:
         "country": sites["country"],
         "home_lat": profile["lat"],
         "home_lon": profile["lon"],
-        "install_date": pl.Series(profile["install_day"] + (INSTALL_FIRST - date(1970, 1, 1)).days).cast(pl.Date),
+        "install_date": pl.Series(profile["install_day"] + (plan.install_window[0] - date(1970, 1, 1)).days).cast(pl.Date),
         "status": pl.Series([s for s, _ in STATUSES]).gather(profile["status"]),
     })
     return frame
@@ -627,7 +680,7 @@ def make_readings(plan: Plan, first_device: int, n_devices: int) -> pl.DataFrame
     kind_codes = pl.Series(by_time(codes))
     return pl.DataFrame({
         "device_id": device_ids(first_device + np.arange(n_devices)).gather(np.repeat(np.arange(n_devices), samples * slots)),
-        "timestamp": pl.Series(np.repeat(WINDOW_START_S + seconds.reshape(-1), slots) * 1_000_000).cast(UTC_TIMESTAMP),
+        "timestamp": pl.Series(np.repeat(plan.window_start_s + seconds.reshape(-1), slots) * 1_000_000).cast(UTC_TIMESTAMP),
         "metric": pl.Series(METRIC_NAMES).gather(METRIC_INDEX[type_of_row, slot_of_row]),
         "value": pl.Series(by_time(value)).fill_nan(None),
         "unit": pl.Series(UNITS).gather(UNIT_INDEX[type_of_row, slot_of_row]),
@@ -665,7 +718,7 @@ def make_events(plan: Plan, start: int, n: int) -> pl.DataFrame:
     return pl.DataFrame({
         "event_id": np.arange(start + 1, start + n + 1, dtype=np.int64),
         "device_id": device_ids(device),
-        "timestamp": pl.Series((WINDOW_START_S + seconds) * 1_000_000).cast(UTC_TIMESTAMP),
+        "timestamp": pl.Series((plan.window_start_s + seconds) * 1_000_000).cast(UTC_TIMESTAMP),
         "event_type": pl.Series([e[0] for e in EVENT_TYPES]).gather(event_type),
         "severity": pl.Series([s[0] for s in SEVERITIES]).gather(severity),
         "message": pl.Series([e[3] for e in EVENT_TYPES]).gather(event_type) + figure
@@ -739,7 +792,7 @@ def make_telemetry(plan: Plan, first_rank: int, n_tracks: int) -> pl.DataFrame:
 
     return pl.DataFrame({
         "device_id": device_ids(devices).gather(column(per_track(np.arange(n_tracks)))),
-        "timestamp": pl.Series((WINDOW_START_S + column(seconds)) * 1_000_000).cast(UTC_TIMESTAMP),
+        "timestamp": pl.Series((plan.window_start_s + column(seconds)) * 1_000_000).cast(UTC_TIMESTAMP),
         "lat": np.round(column(lat), 6),
         "lon": np.round(column(lon), 6),
         "speed": column(speed),
@@ -954,6 +1007,216 @@ def timed(label: str, action: Callable[[], dict]) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------
+# Window flags (copied verbatim from scripts/utils/seasonality.py; readings are regular series: no seasonality)
+# ---------------------------------------------------------------------------------------------
+def iso_day(text: str) -> date:
+    """argparse type: a calendar day YYYY-MM-DD."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+def add_window_arguments(parser: argparse.ArgumentParser, start: date, end: date | None, events: str,
+                         end_help: str = "") -> None:
+    parser.add_argument("--start", type=iso_day, default=start, metavar="YYYY-MM-DD",
+                        help=f"first day of the {events} window, UTC (default {start})")
+    parser.add_argument("--end", type=iso_day, default=end, metavar="YYYY-MM-DD",
+                        help=end_help or f"last day of the {events} window, inclusive (default {end})")
+
+
+def window_settings(parser: argparse.ArgumentParser, args: argparse.Namespace, max_days: int | None = None) -> tuple[date, date]:
+    """The window's first and last day, checked."""
+    if args.end < args.start:
+        parser.error(f"--end {args.end} is before --start {args.start}")
+    days = (args.end - args.start).days + 1
+    if max_days is not None and days > max_days:
+        parser.error(f"the window --start {args.start} --end {args.end} spans {days:,} days; at most {max_days:,}")
+    return args.start, args.end
+
+
+
+# ---------------------------------------------------------------------------------------------
+# Data-quality injection (copied verbatim from scripts/utils/quality.py)
+# ---------------------------------------------------------------------------------------------
+QUALITY_SALT = 9_001  # keeps injection streams apart from every table's own streams
+LATE_GAP_DAYS = 1  # late rows start one day after the window ends (clear of local-time spill-over)
+LATE_SPAN_DAYS = 7  # and fall within the week after that
+MAX_DUPLICATE_RATE = 0.5  # above one copy per original row the table is more copy than data
+MICROS_PER_DAY = 86_400_000_000
+
+
+@dataclass
+class Quality:
+    """The run's injection settings and what was injected (filled in as chunks are written)."""
+
+    seed: int
+    nulls: dict[str, dict[str, float]] = field(default_factory=dict)  # table -> column -> rate
+    duplicate_rate: float = 0.0
+    duplicate_tables: tuple[str, ...] = ()
+    late_rate: float = 0.0
+    late_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)  # table -> event time first
+    window_us: tuple[int, int] = (0, 1)  # the run's window [start, end) in UTC microseconds
+    injected: dict[str, list[dict]] = field(default_factory=dict)  # table -> one record per chunk
+
+    def active(self, table: str) -> bool:
+        return bool(
+            self.nulls.get(table)
+            or (self.duplicate_rate and table in self.duplicate_tables)
+            or (self.late_rate and table in self.late_columns)
+        )
+
+
+def null_injection(text: str) -> tuple[str, str, float]:
+    """argparse type: TABLE.COLUMN=RATE, e.g. customers.email=0.05."""
+    target, equals, share = text.partition("=")
+    table, dot, column = target.strip().partition(".")
+    if not (equals and dot and table and column):
+        raise argparse.ArgumentTypeError(f"expected TABLE.COLUMN=RATE (e.g. customers.email=0.05), got {text!r}")
+    try:
+        value = float(share)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"the rate in {text!r} must be a number between 0 and 1") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"the rate in {text!r} must be between 0 and 1")
+    return table, column.strip(), value
+
+
+def add_quality_arguments(parser: argparse.ArgumentParser, duplicate_tables: tuple[str, ...],
+                          late_columns: dict[str, tuple[str, ...]]) -> None:
+    """The three injection flags, with the tables each applies to in their help."""
+    group = parser.add_argument_group(
+        "data quality injection (all off by default; recorded in _manifest.json, reported by scripts/utils/validate.py)")
+    group.add_argument("--inject-nulls", action="append", type=null_injection, default=[], metavar="TABLE.COLUMN=RATE",
+                       help="null out RATE of the column's values (repeatable); key columns are refused")
+    group.add_argument("--duplicate-rate", type=rate, default=0.0, metavar="RATE",
+                       help=f"share of rows that are exact copies of another row, in {', '.join(duplicate_tables)} "
+                       f"(at most {MAX_DUPLICATE_RATE:g}); those tables get more rows than planned")
+    late = ", ".join(f"{table}.{columns[0]}" for table, columns in late_columns.items())
+    group.add_argument("--late-rate", type=rate, default=0.0, metavar="RATE",
+                       help=f"share of events whose timestamp ({late}) lands {LATE_GAP_DAYS} to "
+                       f"{LATE_GAP_DAYS + LATE_SPAN_DAYS} days after the window ends")
+
+
+def quality_settings(parser: argparse.ArgumentParser, args: argparse.Namespace, schemas: dict[str, dict],
+                     keys: dict[str, tuple[str, ...]], duplicate_tables: tuple[str, ...],
+                     late_columns: dict[str, tuple[str, ...]], window_us: tuple[int, int]) -> Quality:
+    """Check the injection flags against the generator's tables; parser.error names what is valid."""
+    nulls: dict[str, dict[str, float]] = {}
+    for table, column, share in args.inject_nulls:
+        if table not in schemas:
+            parser.error(f"--inject-nulls {table}.{column}: no table {table!r}; tables: {', '.join(schemas)}")
+        if column not in schemas[table]:
+            parser.error(f"--inject-nulls {table}.{column}: {table} has no column {column!r}; "
+                         f"columns: {', '.join(schemas[table])}")
+        if column in keys.get(table, ()):
+            allowed = [name for name in schemas[table] if name not in keys[table]]
+            parser.error(f"--inject-nulls {table}.{column}: {column} is a key column (primary or foreign key of "
+                         f"{table}); a null there breaks integrity, not just completeness. Choose one of: {', '.join(allowed)}")
+        if column in nulls.get(table, {}):
+            parser.error(f"--inject-nulls {table}.{column} is given twice: give each column once")
+        nulls.setdefault(table, {})[column] = share
+    if args.duplicate_rate > MAX_DUPLICATE_RATE:
+        parser.error(f"--duplicate-rate must be at most {MAX_DUPLICATE_RATE:g} (one copy per original row), got {args.duplicate_rate:g}")
+    return Quality(seed=args.seed, nulls=nulls, duplicate_rate=args.duplicate_rate, duplicate_tables=duplicate_tables,
+                   late_rate=args.late_rate, late_columns=late_columns, window_us=window_us)
+
+
+def quality_stream(seed: int, table: str, chunk: int, kind: str) -> np.random.Generator:
+    """The random stream of one injection kind in one chunk of one table (crc32: stable across runs)."""
+    return np.random.default_rng([seed, QUALITY_SALT, zlib.crc32(table.encode()), chunk, zlib.crc32(kind.encode())])
+
+
+def late_offsets(rng: np.random.Generator, event_us: np.ndarray, late_rate: float, window_us: tuple[int, int]) -> np.ndarray:
+    """Microseconds to add to each row's times: 0 on time; for late rows, what moves the event
+    time t to end + gap + (t - start) x span / window length (order kept, never two on one instant)."""
+    start, end = window_us
+    late = rng.random(len(event_us)) < late_rate
+    moved = end + LATE_GAP_DAYS * MICROS_PER_DAY + np.floor(
+        (event_us - start) / (end - start) * (LATE_SPAN_DAYS * MICROS_PER_DAY)).astype(np.int64)
+    return np.where(late, moved - event_us, 0)
+
+
+def shift_times(frame: pl.DataFrame, columns: tuple[str, ...], offset_us: np.ndarray) -> pl.DataFrame:
+    """Move each row's time columns by its offset: timestamps exactly, dates by whole days up."""
+    days = -(-offset_us // MICROS_PER_DAY)
+    shifted = []
+    for column in columns:
+        if frame.schema[column] == pl.Date:
+            shifted.append((pl.col(column).cast(pl.Int32) + pl.Series(days, dtype=pl.Int32)).cast(pl.Date).alias(column))
+        else:
+            shifted.append((pl.col(column) + pl.Series(offset_us).cast(pl.Duration("us"))).alias(column))
+    return frame.with_columns(shifted)
+
+
+def inject_quality(quality: Quality, table: str, chunk: int, make_chunk: Callable[[], pl.DataFrame]) -> pl.DataFrame:
+    """One chunk with the configured dirt: late times, then nulls, then duplicate rows."""
+    frame = make_chunk()
+    record = {"rows": frame.height, "late": 0, "nulls": {}, "duplicates": 0}
+    columns = quality.late_columns.get(table)
+    if quality.late_rate and columns and frame.height:
+        event_us = frame[columns[0]].dt.epoch("us").to_numpy()
+        offset = late_offsets(quality_stream(quality.seed, table, chunk, "late"), event_us, quality.late_rate, quality.window_us)
+        frame = shift_times(frame, columns, offset)
+        record["late"] = int(np.count_nonzero(offset))
+    for column, share in quality.nulls.get(table, {}).items():
+        hit = quality_stream(quality.seed, table, chunk, f"nulls:{column}").random(frame.height) < share
+        frame = frame.with_columns(pl.when(pl.lit(pl.Series(hit))).then(None).otherwise(pl.col(column)).alias(column))
+        record["nulls"][column] = int(np.count_nonzero(hit))
+    if quality.duplicate_rate and table in quality.duplicate_tables and frame.height:
+        rng = quality_stream(quality.seed, table, chunk, "duplicates")
+        # Copies d such that d / (n + d) = rate on average: n x rate / (1 - rate), rounded at random.
+        expected = frame.height * quality.duplicate_rate / (1 - quality.duplicate_rate)
+        copies = int(expected) + int(rng.random() < expected - int(expected))
+        order = np.sort(np.concatenate([np.arange(frame.height), rng.integers(0, frame.height, copies)]), kind="stable")
+        frame = frame[order]  # each copy right after its original
+        record["duplicates"] = copies
+    quality.injected.setdefault(table, []).append(record)
+    return frame
+
+
+def with_quality(quality: Quality, table: str, chunks: list[Callable[[], pl.DataFrame]]) -> list[Callable[[], pl.DataFrame]]:
+    """The table's chunk producers, each wrapped to inject the configured dirt (unchanged if none)."""
+    if not quality.active(table):
+        return chunks
+    return [partial(inject_quality, quality, table, index, make_chunk) for index, make_chunk in enumerate(chunks)]
+
+
+def quality_manifest(quality: Quality) -> dict | None:
+    """``quality_injections`` for _manifest.json (None when nothing is injected), plus the rows
+    each kind touched per table."""
+    config: dict = {}
+    if quality.nulls:
+        config["nulls"] = {f"{table}.{column}": share for table, columns in quality.nulls.items() for column, share in columns.items()}
+    if quality.duplicate_rate:
+        config["duplicate_rate"] = {table: quality.duplicate_rate for table in quality.duplicate_tables}
+    if quality.late_rate:
+        config["late_rate"] = {f"{table}.{column}": quality.late_rate
+                               for table, columns in quality.late_columns.items() for column in columns}
+    if not config:
+        return None
+    config["injected_rows"] = {
+        table: {
+            "duplicates": sum(r["duplicates"] for r in records),
+            "late": sum(r["late"] for r in records),
+            "nulls": {column: sum(r["nulls"].get(column, 0) for r in records) for column in quality.nulls.get(table, {})},
+        }
+        for table, records in sorted(quality.injected.items())
+    }
+    return config
+
+
+def annotate_tables(quality: Quality, tables: dict[str, dict]) -> dict[str, dict]:
+    """Add planned_rows and duplicate_rows to the summary of each table that got duplicates."""
+    for table, records in quality.injected.items():
+        copies = sum(r["duplicates"] for r in records)
+        if copies and table in tables:
+            tables[table]["planned_rows"] = tables[table]["rows"] - copies
+            tables[table]["duplicate_rows"] = copies
+    return tables
+
+
+# ---------------------------------------------------------------------------------------------
 # Command line
 # ---------------------------------------------------------------------------------------------
 
@@ -973,7 +1236,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="iot.py",
         description="Generate an IoT fleet: devices, sensor_readings, events and telemetry "
-        "(Polars + Mimesis, no Spark). Readings cover --days from 2024-01-01 00:00 UTC.",
+        "(Polars + Mimesis, no Spark). Readings cover --days (or to --end) from --start 00:00 UTC (default 2024-01-01).",
         epilog="Row counts: devices = --rows; sensor_readings = devices x 3 metrics x samples, "
         "samples = --days x 1440 / --interval-minutes (default 168, so 504 per device); "
         f"events = --events (default {EVENTS_PER_DEVICE} per device); telemetry = --telemetry "
@@ -984,8 +1247,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--rows", type=positive_int, default=DEFAULT_DEVICES,
                         help=f"devices, the main entity table (default {DEFAULT_DEVICES:,}; at most {MAX_DEVICES:,})")
-    parser.add_argument("--days", type=positive_int, default=DEFAULT_DAYS,
-                        help=f"length of the readings window from 2024-01-01, at most {MAX_DAYS} (default {DEFAULT_DAYS})")
+    parser.add_argument("--days", type=positive_int, default=None,
+                        help=f"length of the window from --start, at most {MAX_DAYS} (default {DEFAULT_DAYS}; or give --end)")
     parser.add_argument("--interval-minutes", type=positive_int, default=DEFAULT_INTERVAL_MINUTES,
                         help=f"minutes between a device's readings, 1..1440 (default {DEFAULT_INTERVAL_MINUTES})")
     parser.add_argument("--events", type=non_negative_int, default=None,
@@ -1005,6 +1268,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="Mimesis locale for maker and street names, and the country of the sites (default en)")
     parser.add_argument("--dry-run", action="store_true",
                         help="print the planned rows and estimated size per table, write nothing")
+    add_window_arguments(parser, DEFAULT_START, None, "readings, events and telemetry",
+                         end_help="last day of the window, inclusive (instead of --days)")
+    add_quality_arguments(parser, DUPLICATE_TABLES, LATE_COLUMNS)
     return parser
 
 
@@ -1014,8 +1280,14 @@ def make_plan(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Plan
         parser.error(f"--rows {args.rows:,} is more than the {MAX_DEVICES:,} devices device_id can number")
     if args.interval_minutes > 1440:
         parser.error(f"--interval-minutes must be at most 1440 (one day), got {args.interval_minutes}")
+    if args.end is not None and args.days is not None:
+        parser.error("give --days or --end, not both")
+    if args.end is None:
+        args.end = args.start + timedelta(days=(args.days or DEFAULT_DAYS) - 1)
+    window_settings(parser, args)
+    args.days = (args.end - args.start).days + 1
     if args.days > MAX_DAYS:
-        parser.error(f"--days must be at most {MAX_DAYS} so every reading falls in 2024, got {args.days}")
+        parser.error(f"the window is at most {MAX_DAYS} days (a year of readings), got {args.days}")
     samples = args.days * 1440 // args.interval_minutes
     sites = build_sites(args.seed, args.locale, min(MAX_SITES, -(-args.rows // DEVICES_PER_SITE)))
     plan = Plan(
@@ -1024,7 +1296,7 @@ def make_plan(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Plan
         events=EVENTS_PER_DEVICE * args.rows if args.events is None else args.events,
         telemetry=TELEMETRY_PER_DEVICE * args.rows if args.telemetry is None else args.telemetry,
         manufacturers=build_manufacturers(args.seed, args.locale), sites=sites,
-        mobile_devices=np.zeros(0, dtype=np.int64), degraded_devices=np.zeros(0, dtype=np.int64),
+        mobile_devices=np.zeros(0, dtype=np.int64), degraded_devices=np.zeros(0, dtype=np.int64), start=args.start,
     )
     plan.mobile_devices, plan.degraded_devices = fleet_lists(plan)
     if len(plan.mobile_devices) == 0 and plan.telemetry > 0:
@@ -1058,12 +1330,15 @@ def main(argv: list[str] | None = None) -> dict:
     plan = make_plan(parser, args)
     rows = {"devices": plan.devices, "sensor_readings": plan.readings, "events": plan.events,
             "telemetry": plan.telemetry}
+    window_us = (plan.window_start_s * 1_000_000, (plan.window_start_s + args.days * 86_400) * 1_000_000)
+    quality = quality_settings(parser, args, SCHEMAS, KEY_COLUMNS, DUPLICATE_TABLES, LATE_COLUMNS, window_us)
+    window = {"start": args.start.isoformat(), "end": args.end.isoformat()}
 
     if args.dry_run:
         tables = {name: {"rows": n, "estimated_bytes": round(n * BYTES_PER_ROW[name][args.format])}
                   for name, n in rows.items()}
         plan_summary = {"dry_run": True, "output": str(args.output), "seed": args.seed, "format": args.format,
-                        "tables": tables, "anomalous_readings": _rounded(plan.anomaly_rate * plan.readings),
+                        "window": window, "tables": tables, "anomalous_readings": _rounded(plan.anomaly_rate * plan.readings),
                         "mobile_devices": len(plan.mobile_devices),
                         "estimated_bytes": sum(t["estimated_bytes"] for t in tables.values())}
         print(json.dumps(plan_summary, indent=2))
@@ -1074,14 +1349,20 @@ def main(argv: list[str] | None = None) -> dict:
              f"{plan.telemetry:,} telemetry fixes -> {directory} ({args.format})")
     results = {}
     for name, (chunks, schema) in table_chunks(plan).items():
+        chunks = with_quality(quality, name, chunks)
         results[name] = timed(name, partial(write_table, directory, name, args.format, chunks, schema))
+    annotate_tables(quality, results)
+    injections = quality_manifest(quality)
     arguments = {key: str(value) if isinstance(value, Path) else value for key, value in vars(args).items()}
     write_manifest(directory, {
         "generator": GENERATOR, "industry": INDUSTRY, "seed": args.seed, "format": args.format,
-        "arguments": arguments, "versions": library_versions(), "tables": results,
+        "arguments": arguments, "versions": library_versions(), "window": window, "bounds": plan.bounds(args.days),
+        **({"quality_injections": injections} if injections else {}), "tables": results,
     })
     summary = {"output": str(directory), "seed": args.seed, "format": args.format, "tables": results,
                "seconds": round(time.perf_counter() - started, 3)}
+    if injections:
+        summary["quality_injections"] = injections
     print(json.dumps(summary, indent=2))
     return summary
 

@@ -21,7 +21,7 @@ import sys
 
 import pytest
 
-from spark_support import TIMINGS, ConnectServer, SparkModes, spark_problem, unavailable
+from spark_support import TIMINGS, ConnectServer, SparkModes, live_group_members, spark_problem, unavailable
 
 
 @pytest.fixture(scope="session")
@@ -60,7 +60,9 @@ def spark_connect_server(spark_workdir, spark_modes):
     # Close client sessions first: a Connect client whose server has gone retries its release
     # call for minutes before giving up.
     spark_modes.stop_connect()
+    group = server.process.pid if server.process else None
     server.stop()
+    assert group is None or not live_group_members(group), "the Connect server left processes behind"
 
 
 @pytest.fixture

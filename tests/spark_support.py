@@ -196,6 +196,29 @@ class ConnectServer:
             process.wait(timeout=10)
         except ProcessLookupError:
             pass
+        # Python workers share the group: give them a moment, then make sure none is left.
+        deadline = time.monotonic() + 10
+        while live_group_members(process.pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if live_group_members(process.pid):
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def live_group_members(group: int) -> list[int]:
+    """Processes of a process group that are still running (zombies excluded: in a container
+    without an init that reaps, they linger but hold nothing)."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group and fields[0] != "Z":  # fields: state, ppid, pgrp, ...
+            members.append(int(stat.parent.name))
+    return members
 
 
 class SparkModes:

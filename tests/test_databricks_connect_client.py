@@ -22,7 +22,8 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
-from spark_support import ConnectServer, ensure_venv, pyspark_home, python312, spark_problem, unavailable
+from spark_support import (ConnectServer, ensure_venv, live_group_members, pyspark_home, python312, spark_problem,
+                           unavailable)
 
 pytestmark = [pytest.mark.spark, pytest.mark.connect, pytest.mark.databricks_connect]
 
@@ -71,8 +72,9 @@ def server312(interpreter312, tmp_path_factory):
     except Exception as error:
         unavailable(f"the Python 3.12 Spark Connect server could not start: {error}")
     yield server
+    group = server.process.pid
     server.stop()
-    assert server.process is None
+    assert not live_group_members(group), "the Connect server left processes behind"
 
 
 def run_client(python: Path, *arguments: str, timeout: int = 600) -> dict:

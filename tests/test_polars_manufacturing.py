@@ -504,3 +504,95 @@ def test_ten_million_readings_stay_in_bounded_memory(tmp_path):
     assert peak_mib < 1024, peak_mib
     share = pl.scan_parquet(tmp_path / "sensor_data.parquet").select(pl.col("is_anomaly").mean()).collect().item()
     assert share == 0.05
+
+
+# --- Date window and data-quality injection (scripts/utils/seasonality.py, quality.py) ---------------
+# Seasonality is not offered here: sensor readings are a regularly sampled series, and work orders
+# follow the anomaly episodes (see the generator's docstring).
+
+
+def test_custom_window_fills_with_readings_and_moves_install_dates(tmp_path):
+    generate(tmp_path, "--rows", "20", "--start", "2023-05-01", "--end", "2023-05-31", "--sample-seconds", "3600")
+    sensors, equipment = read(tmp_path, "sensor_data"), read(tmp_path, "equipment")
+    assert sensors.height == 20 * 31 * 24  # --end without a reading count: the window filled hourly
+    assert sensors["timestamp"].min() == datetime(2023, 5, 1, tzinfo=UTC)
+    assert sensors["timestamp"].max() == datetime(2023, 5, 31, 23, tzinfo=UTC)
+    assert equipment["install_date"].min() >= date(2011, 5, 1) and equipment["install_date"].max() < date(2023, 5, 1)
+    orders = read(tmp_path, "maintenance_records")
+    assert orders["opened_at"].min() >= datetime(2023, 5, 1, tzinfo=UTC)
+    assert orders["opened_at"].max() < datetime(2023, 6, 1, tzinfo=UTC)
+    assert validator_report(tmp_path) is None
+    assert own_integrity_counts(tmp_path) == dict.fromkeys(own_integrity_counts(tmp_path), 0)
+
+
+def test_start_keeps_the_reading_count_and_end_caps_it(tmp_path, capsys):
+    generate(tmp_path / "a", "--rows", "3", "--start", "2025-07-01", "--readings-per-equipment", "10")
+    assert read(tmp_path / "a", "sensor_data")["timestamp"].min() == datetime(2025, 7, 1, tzinfo=UTC)
+    assert read(tmp_path / "a", "sensor_data").height == 30
+    with pytest.raises(SystemExit):
+        generate(tmp_path / "b", "--start", "2025-07-01", "--end", "2025-07-02", "--readings-per-equipment", "1000")
+    assert "past the end of 2025-07-02" in capsys.readouterr().err
+
+
+def test_default_run_bounds_sit_inside_the_contracts(tmp_path):
+    generate(tmp_path, "--rows", "5", "--readings-per-equipment", "50")
+    bounds = json.loads((tmp_path / "_manifest.json").read_text())["bounds"]
+    for key, bound in bounds.items():
+        table, column = key.split(".")
+        spec = column_spec(table, column)
+        assert spec["min"] <= bound["min"] and bound["max"] <= spec["max"], key
+    assert bounds["equipment.install_date"] == {"min": "2012-01-01", "max": "2023-12-31"}
+
+
+def test_key_columns_are_the_contracts_keys():
+    for table in TABLES:
+        spec = contract(table)
+        keys = set(spec["primary_key"]) | {c for fk in spec["foreign_keys"] for c in fk["columns"]}
+        assert set(mfg.KEY_COLUMNS[table]) == keys, table
+
+
+def test_injected_rates_keep_keys_unique_and_the_validator_says_so(tmp_path):
+    summary = generate(tmp_path, "--rows", "50", "--maintenance", "2000", "--inject-nulls", "sensor_data.sensor_a=0.05",
+                       "--duplicate-rate", "0.02", "--late-rate", "0.03")
+    sensors, orders = read(tmp_path, "sensor_data"), read(tmp_path, "maintenance_records")
+    end = datetime(2024, 1, 15, tzinfo=UTC)  # two weeks of readings
+
+    def within(measured: float, configured: float, n: int) -> None:
+        assert abs(measured - configured) < 4 * math.sqrt(configured * (1 - configured) / n), (measured, configured)
+
+    # sensor_a is also null in dropout episodes (natural): count only rows not flagged as one.
+    healthy = sensors.filter(pl.col("failure_mode").is_null() | (pl.col("failure_mode") != "Sensor dropout"))
+    within(healthy["sensor_a"].null_count() / healthy.height, 0.05, healthy.height)  # measured 0.0494 of 102,598
+    for table, frame in (("sensor_data", sensors), ("maintenance_records", orders)):
+        copies = frame.height - frame.unique().height
+        within(copies / frame.height, 0.02, frame.height)  # measured 0.0200, 0.0201
+        assert summary["tables"][table]["duplicate_rows"] == copies
+    late = sensors.filter(pl.col("timestamp") >= end)
+    within(late.height / sensors.height, 0.03, sensors.height)  # measured 0.0298
+    assert late["timestamp"].min() >= end + timedelta(days=1)
+    late_orders = orders.filter(pl.col("opened_at") >= end + timedelta(days=1))
+    within(late_orders.height / orders.height, 0.03, orders.height)  # measured 0.0274
+    assert (late_orders["completed_at"].is_null() | (late_orders["completed_at"] > late_orders["opened_at"])).all()
+    counts = own_integrity_counts(tmp_path)
+    assert counts["sensor_data duplicate keys"] == sensors.height - sensors.unique().height  # only the copies repeat keys
+    assert counts["sensor_data orphans"] == counts["maintenance orphans"] == 0
+    validate = load_script("utils/validate.py")
+    result = validate.validate_directory(tmp_path, industry="manufacturing")
+    assert result.ok, str(result)
+    # (sensor_a is nullable in the contract, dropouts leave it empty: nulls there are no finding at all)
+    notes = {(f.table, f.column, f.check) for f in result.notes if "injected by" in f.message}
+    assert notes >= {("sensor_data", "equipment_id, timestamp", "pk"),
+                     ("sensor_data", "timestamp", "max"), ("maintenance_records", "work_order_id", "pk"),
+                     ("maintenance_records", "opened_at", "max")}
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--inject-nulls", "sensor_data.timestamp=0.1"], "timestamp is a key column"),
+    (["--inject-nulls", "machines.type=0.1"], "tables: equipment, sensor_data, maintenance_records"),
+    (["--start", "2024-05-01", "--end", "2024-04-01"], "is before --start"),
+])
+def test_bad_quality_and_window_flags_are_clear_errors(tmp_path, capsys, args, message):
+    with pytest.raises(SystemExit) as stopped:
+        generate(tmp_path / "out", *args)
+    assert stopped.value.code == 2
+    assert message in capsys.readouterr().err

@@ -936,7 +936,7 @@ def _with_run_bounds(contract: dict, run_bounds: dict, result: ValidationResult)
         columns.append(moved)
     if changed:
         result.notes.append(Finding(table, None, "window", len(changed), [],
-                                    f"{table}: bounds of the run's window from {MANIFEST} (--start/--end): {'; '.join(changed)}"))
+                                    f"{table}: bounds of this run's own window (recorded in {MANIFEST}) instead of the contract's: {'; '.join(changed)}"))
     return {**contract, "columns": columns}
 
 

@@ -17,7 +17,7 @@ Tables (parent before child):
   catalogue (so they agree with the type), zone and production line (agree), install date
   2012-2023, criticality and status.
 - ``sensor_data``: readings of six sensors every ``--sample-seconds`` (600) from
-  2024-01-01 00:00 UTC, ``--readings-per-equipment`` (2,016 = two weeks) per machine, or
+  ``--start`` (2024-01-01) 00:00 UTC, ``--readings-per-equipment`` (2,016 = two weeks) per machine, or
   ``--sensor-rows`` in total spread evenly. Sensors, predictive-maintenance style (cf. AI4I 2020):
   A air temperature K (daily cycle), B process temperature K (air + a per-type rise),
   C rotational speed rpm, D torque Nm (falls as speed rises), E tool wear min (saw-tooth, reset at
@@ -28,6 +28,15 @@ Tables (parent before child):
 - ``maintenance_records``: ``--maintenance`` work orders (default 2 per machine) inside the sensor
   window. Corrective orders are opened 5-60 minutes after an anomaly episode ends on that machine
   and carry its failure mode; Gamma downtime and cost by work-order type; weighted priorities.
+
+Window and dirty data: ``--start`` (default 2024-01-01) moves the readings' start and install
+dates (the 12 years before); ``--end`` caps the readings (default a year from --start) or, given
+alone, fills the window at --sample-seconds; _manifest.json records the run's bounds for the
+validator. No seasonality here: readings are a regularly sampled series and work orders follow
+the anomaly episodes. ``--inject-nulls``, ``--duplicate-rate`` (sensor_data, maintenance_records)
+and ``--late-rate`` (times 1-8 days past the last reading, each late reading on an instant of its
+own) make dirty data the validator reports as injected; tests/test_polars_manufacturing.py
+measures each rate.
 
 Example: ``uv run scripts/generators/polars/manufacturing.py --rows 500 --anomaly-rate 0.03``.
 In a notebook: paste the file, then ``main(["--rows", "200", "--output", "/Volumes/c/s/v/mfg"])``.
@@ -42,9 +51,10 @@ import os
 import shutil
 import sys
 import time
+import zlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
@@ -63,15 +73,17 @@ DEFAULT_SAMPLE_SECONDS = 600
 DEFAULT_READINGS_PER_EQUIPMENT = 14 * 24 * 6
 # Work orders per machine over the sensor window: roughly a preventive visit plus the odd repair.
 MAINTENANCE_PER_EQUIPMENT = 2
-# Readings start at the first instant of the project's default event window and must end inside
-# it (2024 is a leap year: 366 days), so a seed means the same data next year.
+# Readings start at --start 00:00 UTC (default 2024-01-01, the project's default event window)
+# and must end by --end (default a year later: 2024-12-31; 2024 is a leap year: 366 days), so a
+# seed means the same data next year.
+DEFAULT_START = date(2024, 1, 1)
 WINDOW_START = datetime(2024, 1, 1, tzinfo=UTC)
 WINDOW_END = datetime(2025, 1, 1, tzinfo=UTC)
 WINDOW_SECONDS = int((WINDOW_END - WINDOW_START).total_seconds())
 WINDOW_START_US = int(WINDOW_START.timestamp()) * 1_000_000
-# Every machine was commissioned before the readings begin, so no reading predates its install.
-INSTALL_FIRST = date(2012, 1, 1)
-INSTALL_LAST = date(2023, 12, 31)
+# Every machine was commissioned in the 12 years before the readings begin (2012-01-01 to
+# 2023-12-31 by default), so no reading predates its install.
+INSTALL_YEARS = 12
 EPOCH = date(1970, 1, 1)
 
 # One random stream per table (plus the per-machine profile and the anomaly layout), so a table's
@@ -213,6 +225,18 @@ MAINTENANCE_SCHEMA = {
     "cost": pl.Decimal(12, 2),
     "technician": pl.String,
 }
+SCHEMAS = {"equipment": EQUIPMENT_SCHEMA, "sensor_data": SENSOR_SCHEMA, "maintenance_records": MAINTENANCE_SCHEMA}
+# Primary and foreign key columns (the contracts' primary_key and foreign_keys): never nulled.
+KEY_COLUMNS = {
+    "equipment": ("equipment_id",),
+    "sensor_data": ("equipment_id", "timestamp"),
+    "maintenance_records": ("work_order_id", "equipment_id"),
+}
+# --duplicate-rate copies rows of the fact tables (at-least-once delivery), not of the machines
+# keys point at; --late-rate moves readings and work orders past the readings window (a work
+# order's completion moves with its opening; each late reading on an instant of its own).
+DUPLICATE_TABLES = ("sensor_data", "maintenance_records")
+LATE_COLUMNS = {"sensor_data": ("timestamp",), "maintenance_records": ("opened_at", "completed_at")}
 # Rough on-disk bytes per row, measured on 1,000-machine runs, for --dry-run's size estimate.
 BYTES_PER_ROW = {
     "parquet": {"equipment": 15, "sensor_data": 12, "maintenance_records": 30},
@@ -274,9 +298,17 @@ def equipment_ids(equipment: np.ndarray) -> pl.Series:
     return "EQ-" + pl.Series("equipment_id", equipment + 1).cast(pl.String).str.zfill(6)
 
 
-def window_timestamps(seconds: np.ndarray) -> pl.Series:
+def window_timestamps(seconds: np.ndarray, start_us: int = WINDOW_START_US) -> pl.Series:
     """UTC timestamps from whole seconds after the window start."""
-    return pl.Series(WINDOW_START_US + seconds.astype(np.int64) * 1_000_000).cast(UTC_TIMESTAMP)
+    return pl.Series(start_us + seconds.astype(np.int64) * 1_000_000).cast(UTC_TIMESTAMP)
+
+
+def years_before(day: date, years: int) -> date:
+    """The same calendar day `years` earlier (28 February for a 29th with no leap year)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
 
 
 def failure_mode_names(mode: np.ndarray) -> pl.Series:
@@ -327,9 +359,12 @@ class SensorLayout:
     keys: tuple
     half_bits: int
     mode_order: tuple
+    start_us: int = WINDOW_START_US  # the window: its first instant and its length
+    window_seconds: int = WINDOW_SECONDS
 
     @classmethod
-    def plan(cls, seed: int, equipment: int, rows: int, sample_seconds: int, rate: float) -> SensorLayout:
+    def plan(cls, seed: int, equipment: int, rows: int, sample_seconds: int, rate: float,
+             start_us: int = WINDOW_START_US, window_seconds: int = WINDOW_SECONDS) -> SensorLayout:
         per_equipment, longer = divmod(rows, equipment)
         anomalies = math.floor(rate * rows + 0.5)
         # Episodes as long as the shortest series allows; if the rate needs more rows than whole
@@ -346,7 +381,7 @@ class SensorLayout:
         return cls(
             seed, equipment, rows, per_equipment, longer, sample_seconds, anomalies, episode,
             slots_longer, slots_shorter, slots, tuple(stream_key(seed, ANOMALY_SALT, 4)), half_bits,
-            tuple(int(m) for m in mode_order),
+            tuple(int(m) for m in mode_order), start_us, window_seconds,
         )  # fmt: skip
 
     @property
@@ -456,14 +491,15 @@ def build_pools(seed: int, locale: str, equipment: int) -> Pools:
 # --- Tables -------------------------------------------------------------------------------------
 
 
-def make_equipment(start: int, n: int, seed: int, pools: Pools) -> pl.DataFrame:
-    """Machines start .. start+n-1."""
+def make_equipment(start: int, n: int, seed: int, pools: Pools, window_start: date = DEFAULT_START) -> pl.DataFrame:
+    """Machines start .. start+n-1, installed before ``window_start``."""
     rng = np.random.default_rng([seed, EQUIPMENT_SALT, start])
     machine = np.arange(start, start + n, dtype=np.int64)
     type_index = equipment_type_index(machine, seed).astype(np.int64)
     catalogue_row = type_index * MODELS_PER_TYPE + rng.integers(0, MODELS_PER_TYPE, n)
     line_row = rng.integers(0, len(LINE_ZONE), n)
-    first, last = (d.toordinal() - EPOCH.toordinal() for d in (INSTALL_FIRST, INSTALL_LAST))
+    install_first, install_last = years_before(window_start, INSTALL_YEARS), window_start - timedelta(days=1)
+    first, last = (d.toordinal() - EPOCH.toordinal() for d in (install_first, install_last))
     install_day = rng.integers(first, last + 1, n)
     catalogue = pools.catalogue[catalogue_row]
     return pl.DataFrame(
@@ -562,7 +598,7 @@ def make_sensor_data(start: int, n: int, layout: SensorLayout) -> pl.DataFrame:
     return pl.DataFrame(
         {
             "equipment_id": ids.gather(machine - machine_low),
-            "timestamp": window_timestamps(elapsed),
+            "timestamp": window_timestamps(elapsed, layout.start_us),
             "sensor_a": reading_column("sensor_a", air, 2),
             "sensor_b": reading_column("sensor_b", process, 2),
             "sensor_c": reading_column("sensor_c", speed, 1),
@@ -597,8 +633,8 @@ def make_maintenance(start: int, n: int, layout: SensorLayout, pools: Pools) -> 
         length = np.where(episode < layout.full_episodes, layout.episode, layout.remainder)
         last_reading_at = (first_reading + length - 1) * layout.sample_seconds
         machine = np.where(corrective, slot_machine, machine)
-        # An episode in the final hour of 2024 gets its order at 23:59 at the latest.
-        opened = np.where(corrective, np.minimum(last_reading_at + response, WINDOW_SECONDS - 60), opened)
+        # An episode in the window's final hour gets its order at 23:59 at the latest.
+        opened = np.where(corrective, np.minimum(last_reading_at + response, layout.window_seconds - 60), opened)
         mode = np.where(corrective, layout.episode_mode(episode), mode)
     else:
         mode = np.where(corrective, draw(rng, MODE_POOL, n), mode)
@@ -616,8 +652,8 @@ def make_maintenance(start: int, n: int, layout: SensorLayout, pools: Pools) -> 
             "priority": pl.Series(list(PRIORITIES)).gather(priority),
             "status": pl.Series(np.where(in_progress, "In Progress", "Completed")),
             "failure_mode": failure_mode_names(mode),
-            "opened_at": window_timestamps(opened),
-            "completed_at": window_timestamps(completed).scatter(np.flatnonzero(in_progress), None),
+            "opened_at": window_timestamps(opened, layout.start_us),
+            "completed_at": window_timestamps(completed, layout.start_us).scatter(np.flatnonzero(in_progress), None),
             "downtime_hours": downtime,
             "cost": pl.Series(cost).cast(pl.Decimal(12, 2)),
             "technician": pools.technicians.gather(rng.integers(0, len(pools.technicians), n)),
@@ -830,6 +866,212 @@ def timed(label: str, action: Callable[[], dict]) -> dict:
     return result
 
 
+# --- Window flags (copied verbatim from scripts/utils/seasonality.py; sensor series are regular: no seasonality)
+def iso_day(text: str) -> date:
+    """argparse type: a calendar day YYYY-MM-DD."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+def add_window_arguments(parser: argparse.ArgumentParser, start: date, end: date | None, events: str,
+                         end_help: str = "") -> None:
+    parser.add_argument("--start", type=iso_day, default=start, metavar="YYYY-MM-DD",
+                        help=f"first day of the {events} window, UTC (default {start})")
+    parser.add_argument("--end", type=iso_day, default=end, metavar="YYYY-MM-DD",
+                        help=end_help or f"last day of the {events} window, inclusive (default {end})")
+
+
+def window_settings(parser: argparse.ArgumentParser, args: argparse.Namespace, max_days: int | None = None) -> tuple[date, date]:
+    """The window's first and last day, checked."""
+    if args.end < args.start:
+        parser.error(f"--end {args.end} is before --start {args.start}")
+    days = (args.end - args.start).days + 1
+    if max_days is not None and days > max_days:
+        parser.error(f"the window --start {args.start} --end {args.end} spans {days:,} days; at most {max_days:,}")
+    return args.start, args.end
+
+
+
+# --- Data-quality injection (copied verbatim from scripts/utils/quality.py) ----------------------
+QUALITY_SALT = 9_001  # keeps injection streams apart from every table's own streams
+LATE_GAP_DAYS = 1  # late rows start one day after the window ends (clear of local-time spill-over)
+LATE_SPAN_DAYS = 7  # and fall within the week after that
+MAX_DUPLICATE_RATE = 0.5  # above one copy per original row the table is more copy than data
+MICROS_PER_DAY = 86_400_000_000
+
+
+@dataclass
+class Quality:
+    """The run's injection settings and what was injected (filled in as chunks are written)."""
+
+    seed: int
+    nulls: dict[str, dict[str, float]] = field(default_factory=dict)  # table -> column -> rate
+    duplicate_rate: float = 0.0
+    duplicate_tables: tuple[str, ...] = ()
+    late_rate: float = 0.0
+    late_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)  # table -> event time first
+    window_us: tuple[int, int] = (0, 1)  # the run's window [start, end) in UTC microseconds
+    injected: dict[str, list[dict]] = field(default_factory=dict)  # table -> one record per chunk
+
+    def active(self, table: str) -> bool:
+        return bool(
+            self.nulls.get(table)
+            or (self.duplicate_rate and table in self.duplicate_tables)
+            or (self.late_rate and table in self.late_columns)
+        )
+
+
+def null_injection(text: str) -> tuple[str, str, float]:
+    """argparse type: TABLE.COLUMN=RATE, e.g. customers.email=0.05."""
+    target, equals, share = text.partition("=")
+    table, dot, column = target.strip().partition(".")
+    if not (equals and dot and table and column):
+        raise argparse.ArgumentTypeError(f"expected TABLE.COLUMN=RATE (e.g. customers.email=0.05), got {text!r}")
+    try:
+        value = float(share)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"the rate in {text!r} must be a number between 0 and 1") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"the rate in {text!r} must be between 0 and 1")
+    return table, column.strip(), value
+
+
+def add_quality_arguments(parser: argparse.ArgumentParser, duplicate_tables: tuple[str, ...],
+                          late_columns: dict[str, tuple[str, ...]]) -> None:
+    """The three injection flags, with the tables each applies to in their help."""
+    group = parser.add_argument_group(
+        "data quality injection (all off by default; recorded in _manifest.json, reported by scripts/utils/validate.py)")
+    group.add_argument("--inject-nulls", action="append", type=null_injection, default=[], metavar="TABLE.COLUMN=RATE",
+                       help="null out RATE of the column's values (repeatable); key columns are refused")
+    group.add_argument("--duplicate-rate", type=rate, default=0.0, metavar="RATE",
+                       help=f"share of rows that are exact copies of another row, in {', '.join(duplicate_tables)} "
+                       f"(at most {MAX_DUPLICATE_RATE:g}); those tables get more rows than planned")
+    late = ", ".join(f"{table}.{columns[0]}" for table, columns in late_columns.items())
+    group.add_argument("--late-rate", type=rate, default=0.0, metavar="RATE",
+                       help=f"share of events whose timestamp ({late}) lands {LATE_GAP_DAYS} to "
+                       f"{LATE_GAP_DAYS + LATE_SPAN_DAYS} days after the window ends")
+
+
+def quality_settings(parser: argparse.ArgumentParser, args: argparse.Namespace, schemas: dict[str, dict],
+                     keys: dict[str, tuple[str, ...]], duplicate_tables: tuple[str, ...],
+                     late_columns: dict[str, tuple[str, ...]], window_us: tuple[int, int]) -> Quality:
+    """Check the injection flags against the generator's tables; parser.error names what is valid."""
+    nulls: dict[str, dict[str, float]] = {}
+    for table, column, share in args.inject_nulls:
+        if table not in schemas:
+            parser.error(f"--inject-nulls {table}.{column}: no table {table!r}; tables: {', '.join(schemas)}")
+        if column not in schemas[table]:
+            parser.error(f"--inject-nulls {table}.{column}: {table} has no column {column!r}; "
+                         f"columns: {', '.join(schemas[table])}")
+        if column in keys.get(table, ()):
+            allowed = [name for name in schemas[table] if name not in keys[table]]
+            parser.error(f"--inject-nulls {table}.{column}: {column} is a key column (primary or foreign key of "
+                         f"{table}); a null there breaks integrity, not just completeness. Choose one of: {', '.join(allowed)}")
+        if column in nulls.get(table, {}):
+            parser.error(f"--inject-nulls {table}.{column} is given twice: give each column once")
+        nulls.setdefault(table, {})[column] = share
+    if args.duplicate_rate > MAX_DUPLICATE_RATE:
+        parser.error(f"--duplicate-rate must be at most {MAX_DUPLICATE_RATE:g} (one copy per original row), got {args.duplicate_rate:g}")
+    return Quality(seed=args.seed, nulls=nulls, duplicate_rate=args.duplicate_rate, duplicate_tables=duplicate_tables,
+                   late_rate=args.late_rate, late_columns=late_columns, window_us=window_us)
+
+
+def quality_stream(seed: int, table: str, chunk: int, kind: str) -> np.random.Generator:
+    """The random stream of one injection kind in one chunk of one table (crc32: stable across runs)."""
+    return np.random.default_rng([seed, QUALITY_SALT, zlib.crc32(table.encode()), chunk, zlib.crc32(kind.encode())])
+
+
+def late_offsets(rng: np.random.Generator, event_us: np.ndarray, late_rate: float, window_us: tuple[int, int]) -> np.ndarray:
+    """Microseconds to add to each row's times: 0 on time; for late rows, what moves the event
+    time t to end + gap + (t - start) x span / window length (order kept, never two on one instant)."""
+    start, end = window_us
+    late = rng.random(len(event_us)) < late_rate
+    moved = end + LATE_GAP_DAYS * MICROS_PER_DAY + np.floor(
+        (event_us - start) / (end - start) * (LATE_SPAN_DAYS * MICROS_PER_DAY)).astype(np.int64)
+    return np.where(late, moved - event_us, 0)
+
+
+def shift_times(frame: pl.DataFrame, columns: tuple[str, ...], offset_us: np.ndarray) -> pl.DataFrame:
+    """Move each row's time columns by its offset: timestamps exactly, dates by whole days up."""
+    days = -(-offset_us // MICROS_PER_DAY)
+    shifted = []
+    for column in columns:
+        if frame.schema[column] == pl.Date:
+            shifted.append((pl.col(column).cast(pl.Int32) + pl.Series(days, dtype=pl.Int32)).cast(pl.Date).alias(column))
+        else:
+            shifted.append((pl.col(column) + pl.Series(offset_us).cast(pl.Duration("us"))).alias(column))
+    return frame.with_columns(shifted)
+
+
+def inject_quality(quality: Quality, table: str, chunk: int, make_chunk: Callable[[], pl.DataFrame]) -> pl.DataFrame:
+    """One chunk with the configured dirt: late times, then nulls, then duplicate rows."""
+    frame = make_chunk()
+    record = {"rows": frame.height, "late": 0, "nulls": {}, "duplicates": 0}
+    columns = quality.late_columns.get(table)
+    if quality.late_rate and columns and frame.height:
+        event_us = frame[columns[0]].dt.epoch("us").to_numpy()
+        offset = late_offsets(quality_stream(quality.seed, table, chunk, "late"), event_us, quality.late_rate, quality.window_us)
+        frame = shift_times(frame, columns, offset)
+        record["late"] = int(np.count_nonzero(offset))
+    for column, share in quality.nulls.get(table, {}).items():
+        hit = quality_stream(quality.seed, table, chunk, f"nulls:{column}").random(frame.height) < share
+        frame = frame.with_columns(pl.when(pl.lit(pl.Series(hit))).then(None).otherwise(pl.col(column)).alias(column))
+        record["nulls"][column] = int(np.count_nonzero(hit))
+    if quality.duplicate_rate and table in quality.duplicate_tables and frame.height:
+        rng = quality_stream(quality.seed, table, chunk, "duplicates")
+        # Copies d such that d / (n + d) = rate on average: n x rate / (1 - rate), rounded at random.
+        expected = frame.height * quality.duplicate_rate / (1 - quality.duplicate_rate)
+        copies = int(expected) + int(rng.random() < expected - int(expected))
+        order = np.sort(np.concatenate([np.arange(frame.height), rng.integers(0, frame.height, copies)]), kind="stable")
+        frame = frame[order]  # each copy right after its original
+        record["duplicates"] = copies
+    quality.injected.setdefault(table, []).append(record)
+    return frame
+
+
+def with_quality(quality: Quality, table: str, chunks: list[Callable[[], pl.DataFrame]]) -> list[Callable[[], pl.DataFrame]]:
+    """The table's chunk producers, each wrapped to inject the configured dirt (unchanged if none)."""
+    if not quality.active(table):
+        return chunks
+    return [partial(inject_quality, quality, table, index, make_chunk) for index, make_chunk in enumerate(chunks)]
+
+
+def quality_manifest(quality: Quality) -> dict | None:
+    """``quality_injections`` for _manifest.json (None when nothing is injected), plus the rows
+    each kind touched per table."""
+    config: dict = {}
+    if quality.nulls:
+        config["nulls"] = {f"{table}.{column}": share for table, columns in quality.nulls.items() for column, share in columns.items()}
+    if quality.duplicate_rate:
+        config["duplicate_rate"] = {table: quality.duplicate_rate for table in quality.duplicate_tables}
+    if quality.late_rate:
+        config["late_rate"] = {f"{table}.{column}": quality.late_rate
+                               for table, columns in quality.late_columns.items() for column in columns}
+    if not config:
+        return None
+    config["injected_rows"] = {
+        table: {
+            "duplicates": sum(r["duplicates"] for r in records),
+            "late": sum(r["late"] for r in records),
+            "nulls": {column: sum(r["nulls"].get(column, 0) for r in records) for column in quality.nulls.get(table, {})},
+        }
+        for table, records in sorted(quality.injected.items())
+    }
+    return config
+
+
+def annotate_tables(quality: Quality, tables: dict[str, dict]) -> dict[str, dict]:
+    """Add planned_rows and duplicate_rows to the summary of each table that got duplicates."""
+    for table, records in quality.injected.items():
+        copies = sum(r["duplicates"] for r in records)
+        if copies and table in tables:
+            tables[table]["planned_rows"] = tables[table]["rows"] - copies
+            tables[table]["duplicate_rows"] = copies
+    return tables
+
+
 # --- Command line -------------------------------------------------------------------------------
 
 
@@ -847,7 +1089,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="manufacturing.py",
         description="Generate equipment, sensor_data and maintenance_records for a machine shop "
-        "(Polars + Mimesis, no Spark). Sensor readings start 2024-01-01 00:00 UTC.",
+        "(Polars + Mimesis, no Spark). Sensor readings start at --start 00:00 UTC (default 2024-01-01).",
         epilog="Sensors: A air temperature K, B process temperature K, C rotational speed rpm, D torque Nm, "
         "E tool wear min, F vibration mm/s. Anomalies come in 12-reading episodes with a failure_mode: "
         + ", ".join(MODE_NAMES) + ". Ten million readings: --rows 1000 --readings-per-equipment 10000.",
@@ -863,7 +1105,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "(instead of --readings-per-equipment)")
     parser.add_argument("--sample-seconds", type=positive_int, default=DEFAULT_SAMPLE_SECONDS, metavar="S",
                         help=f"seconds between a machine's readings (default {DEFAULT_SAMPLE_SECONDS}); "
-                        "all readings must fit in 2024")
+                        "all readings must fit in the window (--start to --end)")
     parser.add_argument("--maintenance", type=non_negative_int, metavar="N",
                         help=f"maintenance_records rows (default {MAINTENANCE_PER_EQUIPMENT} per machine)")
     parser.add_argument("--anomaly-rate", type=rate, default=0.05, metavar="RATE",
@@ -878,6 +1120,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="Mimesis locale for manufacturer and technician names (default en)")
     parser.add_argument("--dry-run", action="store_true",
                         help="print the planned rows and estimated size, write nothing")
+    add_window_arguments(parser, DEFAULT_START, None, "sensor readings",
+                         end_help="last day readings may fall on (default a year after --start); with --end and "
+                         "no --readings-per-equipment/--sensor-rows, readings fill the window")
+    add_quality_arguments(parser, DUPLICATE_TABLES, LATE_COLUMNS)
     return parser  # fmt: skip
 
 
@@ -886,20 +1132,42 @@ def main(argv: list[str] | None = None) -> dict:
     args = parse_arguments(parser, argv)
     started = time.perf_counter()
 
+    fill_window = args.end is not None and args.readings_per_equipment is None and args.sensor_rows is None
+    if args.end is None:
+        args.end = years_before(args.start, -1) - timedelta(days=1)  # a year from --start (2024-12-31 by default)
+    window_settings(parser, args)
+    start = datetime(args.start.year, args.start.month, args.start.day, tzinfo=UTC)
+    window_seconds = ((args.end - args.start).days + 1) * 86_400
     equipment = args.rows
-    readings = args.readings_per_equipment or DEFAULT_READINGS_PER_EQUIPMENT
+    readings = window_seconds // args.sample_seconds if fill_window else args.readings_per_equipment or DEFAULT_READINGS_PER_EQUIPMENT
     sensor_rows = args.sensor_rows if args.sensor_rows is not None else equipment * readings
     maintenance = MAINTENANCE_PER_EQUIPMENT * equipment if args.maintenance is None else args.maintenance
     longest_series = -(-sensor_rows // equipment)
-    if longest_series * args.sample_seconds > WINDOW_SECONDS:
+    if longest_series * args.sample_seconds > window_seconds:
         parser.error(
             f"{longest_series:,} readings per machine every {args.sample_seconds} s span "
-            f"{longest_series * args.sample_seconds / 86_400:,.1f} days, past the end of 2024 (366 days): "
-            "lower --readings-per-equipment/--sensor-rows or --sample-seconds, or raise --rows"
+            f"{longest_series * args.sample_seconds / 86_400:,.1f} days, past the end of {args.end} "
+            f"({window_seconds // 86_400} days from {args.start}): lower --readings-per-equipment/--sensor-rows "
+            "or --sample-seconds, raise --rows, or move --end"
         )
-    layout = SensorLayout.plan(args.seed, equipment, sensor_rows, args.sample_seconds, args.anomaly_rate)
+    layout = SensorLayout.plan(args.seed, equipment, sensor_rows, args.sample_seconds, args.anomaly_rate,
+                               int(start.timestamp()) * 1_000_000, window_seconds)
     planned = {"equipment": equipment, "sensor_data": sensor_rows, "maintenance_records": maintenance}
-    window_end = datetime.fromtimestamp(WINDOW_START.timestamp() + layout.span_seconds, UTC)
+    window_end = datetime.fromtimestamp(start.timestamp() + layout.span_seconds, UTC)
+    # The readings window is what the data covers: late rows land past it, and its bounds (work
+    # orders may open up to an hour after the last reading) replace the contracts' 2024 for the validator.
+    readings_us = (layout.start_us, layout.start_us + layout.span_seconds * 1_000_000)
+    quality = quality_settings(parser, args, SCHEMAS, KEY_COLUMNS, DUPLICATE_TABLES, LATE_COLUMNS, readings_us)
+    install_first, install_last = years_before(args.start, INSTALL_YEARS), args.start - timedelta(days=1)
+    last_reading = datetime.fromtimestamp(start.timestamp() + layout.span_seconds - 1, UTC)
+    last_order = datetime.fromtimestamp(start.timestamp() + min(layout.span_seconds + RESPONSE_MINUTES[1] * 60,
+                                                                window_seconds - 1), UTC)
+    bounds = {
+        "equipment.install_date": {"min": install_first.isoformat(), "max": install_last.isoformat()},
+        "sensor_data.timestamp": {"min": f"{args.start}T00:00:00Z", "max": last_reading.strftime("%Y-%m-%dT%H:%M:%SZ")},
+        "maintenance_records.opened_at": {"min": f"{args.start}T00:00:00Z", "max": last_order.strftime("%Y-%m-%dT%H:%M:%SZ")},
+        "maintenance_records.completed_at": {"min": f"{args.start}T00:00:00Z", "max": last_reading.strftime("%Y-%m-%dT%H:%M:%SZ")},
+    }
 
     if args.dry_run:
         sizes = {table: rows * BYTES_PER_ROW[args.format][table] for table, rows in planned.items()}
@@ -911,7 +1179,7 @@ def main(argv: list[str] | None = None) -> dict:
             "tables": {table: {"rows": rows, "estimated_bytes": sizes[table]} for table, rows in planned.items()},
             "estimated_bytes": sum(sizes.values()),
             "anomalous_rows": layout.anomalies,
-            "readings_window": [WINDOW_START.isoformat(), window_end.isoformat()],
+            "readings_window": [start.isoformat(), window_end.isoformat()],
         }
         print(json.dumps(plan, indent=2))
         return plan
@@ -921,14 +1189,16 @@ def main(argv: list[str] | None = None) -> dict:
              f"-> {directory} ({args.format})")  # fmt: skip
     pools = build_pools(args.seed, args.locale, equipment)
     builders = {
-        "equipment": (partial(make_equipment, seed=args.seed, pools=pools), EQUIPMENT_SCHEMA),
+        "equipment": (partial(make_equipment, seed=args.seed, pools=pools, window_start=args.start), EQUIPMENT_SCHEMA),
         "sensor_data": (partial(make_sensor_data, layout=layout), SENSOR_SCHEMA),
         "maintenance_records": (partial(make_maintenance, layout=layout, pools=pools), MAINTENANCE_SCHEMA),
     }
     tables = {}
     for table, (make, schema) in builders.items():
-        chunks = [partial(make, start, n) for start, n in chunk_bounds(planned[table])]
+        chunks = with_quality(quality, table, [partial(make, first, n) for first, n in chunk_bounds(planned[table])])
         tables[table] = timed(table, lambda: write_table(directory, table, args.format, chunks, schema))
+    annotate_tables(quality, tables)
+    injections = quality_manifest(quality)
 
     write_manifest(
         directory,
@@ -941,7 +1211,10 @@ def main(argv: list[str] | None = None) -> dict:
             "versions": library_versions(),
             "anomalies": {"rate": args.anomaly_rate, "flagged_rows": layout.anomalies,
                           "episode_readings": layout.episode},
-            "readings_window": [WINDOW_START.isoformat(), window_end.isoformat()],
+            "readings_window": [start.isoformat(), window_end.isoformat()],
+            "window": {"start": args.start.isoformat(), "end": args.end.isoformat()},
+            "bounds": bounds,
+            **({"quality_injections": injections} if injections else {}),
             "tables": tables,
         },
     )  # fmt: skip
@@ -952,6 +1225,8 @@ def main(argv: list[str] | None = None) -> dict:
         "tables": tables,
         "seconds": round(time.perf_counter() - started, 3),
     }
+    if injections:
+        summary["quality_injections"] = injections
     print(json.dumps(summary, indent=2))
     return summary
 

@@ -7,7 +7,8 @@
   4.0 Connect client; tests/test_databricks_connect_client.py runs it over databricks-connect 16.4.
 - Seeding traps measured: randomSeed alone ("fixed") → equal columns; hash_fieldname ignores the
   seed value; UDF-backed columns repeat per Arrow batch and, under hash_fieldname, change with
-  PYTHONHASHSEED; a per-column randomSeed fixes the SQL columns.
+  PYTHONHASHSEED; a per-column randomSeed fixes the SQL columns. percentNulls on a weighted
+  column takes its nulls from the first value.
 - Streaming from the rate source into parquet, classic and Connect.
 """
 
@@ -212,6 +213,30 @@ def test_column_seed_in_spark_session_matches_the_evidence():
     column_seed = load_script("utils/spark_session.py").column_seed
     assert column_seed(42, "quantity") == zlib.crc32(b"42:quantity") & 0x7FFFFFFF
     assert column_seed(42, "quantity") != column_seed(42, "discount_pct") != column_seed(7, "discount_pct")
+
+
+def test_percent_nulls_on_weighted_values_takes_the_nulls_from_the_first_value(spark):
+    """percentNulls reuses the draw that picked the weighted value, so the nulls all come out of
+    the first value's share (50/30/15/5 with 20% nulls gives ≈37/37/19/6 among non-nulls). Drawing
+    the nulls with a separate rand() in an expr keeps the weights."""
+    import dbldatagen as dg
+
+    weights = {"Bronze": 0.50, "Silver": 0.30, "Gold": 0.15, "Platinum": 0.05}
+    spec = (dg.DataGenerator(spark, rows=20000, partitions=2, randomSeed=42, randomSeedMethod="hash_fieldname")
+            .withColumn("tier_builtin", "string", values=list(weights), weights=[50, 30, 15, 5], random=True,
+                        randomSeed=11, percentNulls=0.2)
+            .withColumn("tier_all", "string", values=list(weights), weights=[50, 30, 15, 5], random=True,
+                        randomSeed=11, omit=True)
+            .withColumn("tier_separate", "string", baseColumn="tier_all",
+                        expr="CASE WHEN rand(12) < 0.2 THEN NULL ELSE tier_all END"))
+    frame = spec.build().toPandas()
+    for column, should_match in (("tier_builtin", False), ("tier_separate", True)):
+        assert abs(frame[column].isna().mean() - 0.2) < 0.01  # 3 standard errors at 20,000 rows ≈ 0.009
+        shares = frame[column].value_counts(normalize=True)
+        # 3 standard errors of a 50% share among 16,000 non-null rows ≈ 0.012
+        matches = all(abs(shares[tier] - share) < 0.015 for tier, share in weights.items())
+        assert matches == should_match, (column, shares.round(3).to_dict())
+    assert frame["tier_builtin"].value_counts(normalize=True)["Bronze"] < 0.40
 
 
 # --- UDF-backed columns: seeded per Arrow batch, and per process under hash_fieldname ----------------

@@ -64,13 +64,13 @@ def connect_matrix(spark_modes, spark_connect_server, matrix_module):
 
 # --- the sessions ---------------------------------------------------------------------------------
 
-def test_classic_session_is_local_2_with_test_settings(spark):
+def test_classic_session_is_local_2_with_test_settings(spark, spark_modes):
     assert spark.sparkContext.master == "local[2]"
     assert spark.sparkContext.defaultParallelism == 2
     assert spark.conf.get("spark.sql.shuffle.partitions") == "4"
     assert spark.conf.get("spark.sql.session.timeZone") == "UTC"
     assert spark.sparkContext.uiWebUrl is None
-    assert spark.conf.get("spark.sql.warehouse.dir").startswith("file:" + str(Path(spark_support.tempfile.gettempdir())))
+    assert spark.conf.get("spark.sql.warehouse.dir").startswith(f"file:{spark_modes.workdir}")
 
 
 def test_python_workers_run_this_interpreter(spark):

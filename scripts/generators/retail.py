@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import hashlib
 import json
 import math
 import os
@@ -714,8 +715,8 @@ def sql_pick(values, index: str) -> str:
 
 def weighted_index(uniform: str, weights) -> str:
     """Index i with probability weights[i] / sum(weights): the cumulative weights searched by one
-    uniform (a CASE, so exact for integer weights; reference ``uniform`` as a column, not an
-    expression, since it is read once per branch)."""
+    uniform (a CASE, exact for integer weights). ``uniform`` is repeated in every branch, so it
+    must be a column or a deterministic expression (a hash), never rand() itself."""
     total = sum(weights)
     branches, cumulative = [], 0
     for index, weight in enumerate(weights[:-1]):
@@ -799,7 +800,7 @@ def running_total(frame, index_column: str, amount_column: str, output_column: s
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    block = F.floor(F.col(index_column) / BLOCK_ROWS)
+    block = F.expr(f"{index_column} div {BLOCK_ROWS}")
     sums = {row["block"]: row["amount"] for row in
             frame.groupBy(block.alias("block")).agg(F.sum(amount_column).alias("amount")).collect()}
     offsets, total = [], 0
@@ -823,8 +824,7 @@ def choice_table(frame, rows: int, index_column: str, weight_column: str, payloa
     width = max(1, -(-total // max(rows, 1)))
     buckets = (cumulative
                .withColumn("_lo", F.col("_hi") - F.col(weight_column))
-               .withColumn("_bucket", F.explode(F.sequence(F.floor(F.col("_lo") / width),
-                                                           F.floor((F.col("_hi") - 1) / width))))
+               .withColumn("_bucket", F.explode(F.sequence(F.expr(f"_lo div {width}"), F.expr(f"(_hi - 1) div {width}"))))
                .select("_bucket", "_lo", "_hi", *payload))
     # Small tables (products, most customer tables) go to every task instead of a shuffle.
     return (F.broadcast(buckets) if rows <= BROADCAST_ROWS else buckets), total, width
@@ -836,7 +836,7 @@ def choose(draws, target_column: str, table) -> object:
     from pyspark.sql import functions as F
 
     buckets, _, width = table
-    return (draws.withColumn("_bucket", F.floor(F.col(target_column) / width))
+    return (draws.withColumn("_bucket", F.expr(f"{target_column} div {width}"))
             .join(buckets, "_bucket")
             .where((F.col("_lo") <= F.col(target_column)) & (F.col(target_column) < F.col("_hi")))
             .drop("_bucket", "_lo", "_hi"))
@@ -1079,12 +1079,15 @@ def build_line_items(spark, transactions: int, products: int, seed: int, partiti
                      (F.col("_k") + 1).alias("line_number")))
     table = product_choice(spark, products, seed)
     lines = lines.withColumn("_target", F.expr(hashed_below(seed, "line_items.product_id", table[1], *line_keys)))
-    discount_pct = (f"if({uniform('line_items.discount.zero', *line_keys)} < {DISCOUNT_ZERO_SHARE!r}, 0, "
-                    f"least(greatest(round(100 * {alpha_part} / ({alpha_part} + {beta_part})), 1), {MAX_DISCOUNT_PCT}))")
+    # Beta(a, b) = X / (X + Y) with X ~ Gamma(a), Y ~ Gamma(b); drawn only for discounted lines.
+    discount_pct = (f"if(_full_price, 0, least(greatest(round(100 * _alpha / (_alpha + {beta_part})), 1), "
+                    f"{MAX_DISCOUNT_PCT}))")
     quantity = (f"least(1 + cast(floor(ln({uniform('line_items.quantity', *line_keys)}) / ln({1 - QUANTITY_P!r})) AS INT), "
                 f"{MAX_QUANTITY})")
     chosen = (choose(lines, "_target", table)
               .withColumn("quantity", F.expr(quantity))
+              .withColumn("_full_price", F.expr(f"{uniform('line_items.discount.zero', *line_keys)} < {DISCOUNT_ZERO_SHARE!r}"))
+              .withColumn("_alpha", F.expr(f"if(_full_price, 0D, {alpha_part})"))
               .withColumn("unit_price", F.expr("cast(_price_cents / 100 AS DECIMAL(10,2))"))
               .withColumn("discount", F.expr(f"cast({discount_pct} / 100 AS DECIMAL(4,2))"))
               .withColumn("line_total", F.expr("round(quantity * unit_price * (1 - discount), 2)")))
@@ -1196,7 +1199,7 @@ class FolderOutput:
 
     def write(self, table: str, frame) -> dict:
         writer = frame.write.format(self.fmt).options(**self.options)
-        writer.mode("overwrite" if self.mode == "overwrite" else "errorifexists").save(self.target(table))
+        writer.mode("overwrite" if self.mode == "overwrite" else "error").save(self.target(table))
         result = {"rows": self.read(table).count(), "path": table, "target": self.target(table)}
         if self.local:
             result["bytes"] = folder_bytes(self.directory / table)
@@ -1479,7 +1482,13 @@ def run(spark, args, parser) -> dict:
     tables = {}
     for table in WRITE_ORDER:
         table_started = time.perf_counter()
-        tables[table] = destination.write(table, builders[table]())
+        try:
+            tables[table] = destination.write(table, builders[table]())
+        except Exception as error:
+            if "DATA_SOURCE_NOT_FOUND" not in str(error):
+                raise
+            parser.error(f"this Spark has no {args.format!r} data source (Delta through local Spark needs the "
+                         "delta-spark jars; Databricks has it built in): pass --format parquet")
         tables[table]["seconds"] = round(time.perf_counter() - table_started, 3)
         progress(f"  {table}: {tables[table]['rows']:,} rows in {tables[table]['seconds']:.2f}s")
     seconds = round(time.perf_counter() - started, 3)
@@ -1505,6 +1514,8 @@ def main(argv: list[str] | None = None) -> dict:
         progress(f"retail dry run: about {sum(sizes.values()):,} rows in {len(sizes)} tables; nothing written")
         print(json.dumps(report, indent=2))
         return report
+    if args.output:  # a local folder is checked before Spark starts: a refusal costs no session
+        FolderOutput(None, parser, args.output, args.format, args.mode).check(WRITE_ORDER)
     spark = get_spark(local=args.local, remote=args.remote, profile=args.profile)
     summary = run(spark, args, parser)
     print(json.dumps(summary, indent=2))

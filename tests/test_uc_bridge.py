@@ -293,3 +293,19 @@ def test_documented_command_writes_over_databricks_connect_16_4(spark_connect, s
         here = pl.read_parquet(tmp_path / "here" / f"{table}.parquet")
         assert_frame_equal(pl.read_parquet(tmp_path / "client" / f"{table}.parquet"), here)  # numpy 1.26 == 2.4
         assert_frame_equal(read_back(spark_connect, where["table"]).sort(keys[table]), here.sort(keys[table]))
+
+
+@pytest.mark.connect
+def test_the_command_uploads_a_folder_a_generator_wrote(spark_connect, spark_connect_server, tmp_path, capsys):
+    financial = load_script("generators/polars/financial.py")
+    financial.main(["--output", str(tmp_path), "--rows", "30", "--format", "delta"])
+    capsys.readouterr()
+    schema = fresh_schema("folder")
+    result = bridge._main([str(tmp_path), "--catalog", CATALOG, "--schema", schema, "--remote", spark_connect_server.url,
+                           "--table-format", "parquet"])
+    assert set(result["tables"]) == {"customers", "accounts", "trades", "transactions"}
+    trades = read_back(spark_connect, f"{CATALOG}.{schema}.trades").sort("trade_id")
+    assert_frame_equal(trades, pl.read_delta(str(tmp_path / "trades")).sort("trade_id"))
+    with pytest.raises(SystemExit):
+        bridge._main([str(tmp_path / "nowhere"), "--catalog", CATALOG, "--schema", schema])
+    assert "has no readable _manifest.json" in capsys.readouterr().err

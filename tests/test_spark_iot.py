@@ -96,16 +96,6 @@ def with_types(readings: pl.DataFrame, devices: pl.DataFrame) -> pl.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def classic(spark_modes):
-    import spark_support
-
-    try:
-        return spark_modes.classic()
-    except Exception as error:
-        spark_support.unavailable(f"classic Spark could not start: {error}")
-
-
-@pytest.fixture(scope="module")
 def fleet_dir(tmp_path_factory, spark_modes) -> Path:
     """100 devices with the defaults: 50,400 readings (1,008 anomalous), 500 events, 10,000 fixes."""
     directory = tmp_path_factory.mktemp("iot_spark_fleet")
@@ -233,23 +223,20 @@ def test_output_is_contract_clean_with_exact_row_counts(fleet_dir, fleet):
 
 @spark_test
 @pytest.mark.connect
-def test_connect_builds_the_same_tables_as_classic(spark_modes, spark_connect_server, tmp_path):
-    """Tier 2 over a Spark Connect client: validator-clean and equal to the classic run."""
-    args = ("--rows", "30", "--events", "120", "--telemetry", "900", "--seed", "5")
-    generate(spark_modes.connect(spark_connect_server.url), tmp_path / "connect", *args)
-    assert validator_report(tmp_path / "connect") is None
-    connect_tables = read_all(tmp_path / "connect")
+def test_connect_builds_the_same_tables_as_classic(fleet, spark_connect, tmp_path):
+    """Tier 2 over a Spark Connect client: validator-clean and equal, row for row, to the classic run."""
+    generate(spark_connect, tmp_path, "--rows", "100")
+    assert validator_report(tmp_path) is None
+    connect_tables = read_all(tmp_path)
     assert all(count == 0 for count in own_integrity_counts(connect_tables).values())
-    assert connect_tables["sensor_readings"]["is_anomaly"].sum() == round(0.02 * 30 * READINGS_PER_DEVICE)
-    generate(spark_modes.classic(), tmp_path / "classic", *args)
-    for table, frame in read_all(tmp_path / "classic").items():
+    for table, frame in fleet.items():
         assert sorted_frame(frame).equals(sorted_frame(connect_tables[table])), table
 
 
 @spark_test
-def test_same_seed_same_data_different_seed_different_data(classic, tmp_path):
+def test_same_seed_same_data_different_seed_different_data(spark, tmp_path):
     for name, seed in (("a", "7"), ("b", "7"), ("c", "8")):
-        generate(classic, tmp_path / name, "--rows", "20", "--seed", seed, "--events", "60", "--telemetry", "400")
+        generate(spark, tmp_path / name, "--rows", "12", "--seed", seed, "--events", "40", "--telemetry", "240")
     for table in CONTRACT_FILES:
         a, b, c = (sorted_frame(read(tmp_path / name, table)) for name in "abc")
         assert a.equals(b), table
@@ -257,24 +244,50 @@ def test_same_seed_same_data_different_seed_different_data(classic, tmp_path):
 
 
 @spark_test
-def test_permutations_are_bijections_both_ways(classic):
+def test_permutations_are_bijections_both_ways(spark):
     for size in (1, 2, 7, 1000, 4099):
         permutation = iot.Permutation.draw(42, f"test {size}", size)
-        frame = classic.range(size).selectExpr("id", f"{permutation.forward('id')} AS image").selectExpr(
+        frame = spark.range(size).selectExpr("id", f"{permutation.forward('id')} AS image").selectExpr(
             "id", "image", f"{permutation.backward('image')} AS back")
         stats = frame.selectExpr("count(DISTINCT image) AS distinct_images", "min(image) AS low", "max(image) AS high",
                                  "sum(CAST(back = id AS INT)) AS restored").first()
         assert (stats.distinct_images, stats.low, stats.high, stats.restored) == (size, 0, size - 1, size)
 
 
+def test_episode_sequence_has_the_kind_weights_and_uniform_lengths():
+    """Every block of 20 episodes holds 8/5/4/3 of the kinds; over a period each kind's lengths are
+    uniform over its range (spike 1, stuck 4-12, drift 6-18, dropout 1-3): mean 5.1 readings."""
+    episodes = iot.Episodes.draw(42)
+    q = np.arange(iot.EPISODES)
+    kinds, lengths = episodes.kind(q), episodes.length(q)
+    for block in range(iot.EPISODE_BLOCKS):
+        assert np.bincount(kinds[block * 20:(block + 1) * 20], minlength=4).tolist() == [8, 5, 4, 3]
+    for kind, (_, _, low, high) in enumerate(iot.ANOMALY_KINDS):
+        counts = np.bincount(lengths[kinds == kind] - low)
+        assert len(counts) == high - low + 1 and counts.min() == counts.max()
+    assert episodes.mean_length == pytest.approx(5.1)
+    assert episodes.covered(iot.EPISODES + 7) == lengths.sum() + lengths[:7].sum()
+    assert iot.Episodes.draw(43) != episodes
+
+
+@spark_test
+def test_episode_sql_matches_numpy(spark):
+    """The exact anomaly count rests on the SQL and the plan's NumPy agreeing on every episode."""
+    episodes = iot.Episodes.draw(42)
+    frame = collect(spark.range(3 * iot.EPISODES).selectExpr("id", f"{episodes.kind_sql('id')} AS kind")
+                    .selectExpr("id", "kind", f"{episodes.length_sql('id', 'kind')} AS length").orderBy("id"))
+    q = frame["id"].to_numpy()
+    assert (frame["kind"].to_numpy() == episodes.kind(q)).all() and (frame["length"].to_numpy() == episodes.length(q)).all()
+
+
 # --- Devices ------------------------------------------------------------------------------------------
 
 
 @spark_test
-def test_device_weights_sites_and_serials(classic):
+def test_device_weights_sites_and_serials(spark):
     """20,000 devices: types and statuses exact to one device (dealt by rank); firmware (a dbldatagen
     weighted column) within 1.2 points (about 3.5 sd); makers uniform over 8 within 1 point."""
-    devices = collect(iot.build_devices(classic, plan_for("--rows", "20000")))
+    devices = collect(iot.build_devices(spark, plan_for("--rows", "20000")))
     for column, weights in (("device_type", [(t[0], t[1]) for t in iot.DEVICE_TYPES]), ("status", list(iot.STATUSES))):
         counts = dict(devices[column].value_counts().iter_rows())
         for value, weight in weights:
@@ -284,6 +297,15 @@ def test_device_weights_sites_and_serials(classic):
         assert abs(firmware[version] - weight / 100) < 0.012, (version, firmware[version])
     makers = devices["manufacturer"].value_counts(normalize=True)["proportion"]
     assert makers.len() == 8 and (makers - 1 / 8).abs().max() < 0.01
+    series = devices["model"].str.split("-").list.last().value_counts(normalize=True)["proportion"]
+    assert series.len() == 5 and (series - 1 / 5).abs().max() < 0.012
+    # Install dates uniform over 2021-2023 (1,095 days): a third per year within 1.2 points, and
+    # the first and last fortnight hold their 14/1095 share (not half of it) within 0.35 points.
+    years = devices["install_date"].dt.year().value_counts(normalize=True)["proportion"]
+    assert (years - 1 / 3).abs().max() < 0.012
+    day = (devices["install_date"] - date(2021, 1, 1)).dt.total_days()
+    for edge in ((day < 14).mean(), (day >= 1095 - 14).mean()):
+        assert abs(edge - 14 / 1095) < 0.0035, edge
     assert devices["serial_number"].n_unique() == 20_000 and devices["device_id"].n_unique() == 20_000
     assert devices["install_date"].min() == date(2021, 1, 1) and devices["install_date"].max() == date(2023, 12, 31)
     cities = pl.DataFrame(iot.CITIES, schema=["country", "city", "lat", "lon"], orient="row")
@@ -299,8 +321,28 @@ def test_device_weights_sites_and_serials(classic):
 
 
 @spark_test
-def test_locale_picks_the_country_and_names(classic):
-    german = collect(iot.build_devices(classic, plan_for("--rows", "300", "--locale", "de")))
+def test_dbldatagen_unweighted_random_choices_halve_the_end_values(spark):
+    """Why build_devices passes equal weights: dbldatagen 0.4 picks a random value, range member or
+    date by round(rand x (n-1)), so the first and last get half the share of the others; with
+    weights the choice is uniform. 40,000 rows: shares within 1 point."""
+    import dbldatagen as dg
+
+    frame = (dg.DataGenerator(spark, rows=40_000, partitions=2, randomSeed=1, randomSeedMethod="hash_fieldname")
+             .withColumn("plain", "string", values=list("abcd"), random=True, randomSeed=11)
+             .withColumn("weighted", "string", values=list("abcd"), weights=[1] * 4, random=True, randomSeed=12)
+             .withColumn("ranged", "int", minValue=1, maxValue=4, random=True, randomSeed=13)
+             .build())
+    shares = {column: dict(collect(frame.groupBy(column).count()).with_columns(pl.col("count") / 40_000).iter_rows())
+              for column in ("plain", "weighted", "ranged")}
+    assert all(abs(shares["weighted"][v] - 0.25) < 0.01 for v in "abcd")
+    for column, low, high in (("plain", "a", "d"), ("ranged", 1, 4)):
+        assert abs(shares[column][low] - 1 / 6) < 0.01 and abs(shares[column][high] - 1 / 6) < 0.01
+        assert all(abs(share - 1 / 3) < 0.01 for value, share in shares[column].items() if value not in (low, high))
+
+
+@spark_test
+def test_locale_picks_the_country_and_names(spark):
+    german = collect(iot.build_devices(spark, plan_for("--rows", "300", "--locale", "de")))
     assert set(german["country"]) == {"DE"}
     assert not set(german["manufacturer"]) & set(plan_for("--rows", "300").manufacturers)
 
@@ -323,11 +365,11 @@ def test_readings_are_regular_after_install_and_inside_the_window(fleet):
 
 
 @spark_test
-def test_anomaly_rate_is_exact(fleet, classic):
+def test_anomaly_rate_is_exact(fleet, spark):
     """Flagged = round(rate x rows) exactly: 1,008 of 50,400 at 2%; and 10% on 30 devices."""
     readings = fleet["sensor_readings"]
     assert readings["is_anomaly"].sum() == math.floor(0.02 * readings.height + 0.5) == 1008
-    other = collect(iot.build_sensor_readings(classic, plan_for("--rows", "30", "--anomaly-rate", "0.1")))
+    other = collect(iot.build_sensor_readings(spark, plan_for("--rows", "30", "--anomaly-rate", "0.1")))
     assert other.height == 30 * READINGS_PER_DEVICE and other["is_anomaly"].sum() == math.floor(0.1 * other.height + 0.5)
     for frame in (readings, other):
         assert (frame["anomaly_type"].is_not_null() == frame["is_anomaly"]).all()
@@ -480,11 +522,11 @@ def test_baselines_and_trends_vary_by_device_with_the_contract_sd(quiet):
 
 
 @spark_test
-def test_events_weights_degraded_share_and_order(classic):
+def test_events_weights_degraded_share_and_order(spark):
     """40,000 events: severity and type shares within 1 point (sd <= 0.23), acknowledgement within 3."""
     plan = plan_for("--rows", "400", "--days", "2", "--events", "40000", "--telemetry", "0")
-    events = collect(iot.build_events(classic, plan))
-    devices = collect(iot.build_devices(classic, plan))
+    events = collect(iot.build_events(spark, plan))
+    devices = collect(iot.build_devices(spark, plan))
     assert events.height == 40_000
     severity = dict(events["severity"].value_counts(normalize=True).iter_rows())
     for name, weight, _ in iot.SEVERITIES:
@@ -569,13 +611,13 @@ def test_telemetry_tracks_are_continuous_and_plausible(fleet):
 
 
 @spark_test
-def test_tracks_wrap_around_the_antimeridian(classic, monkeypatch):
+def test_tracks_wrap_around_the_antimeridian(spark, monkeypatch):
     """A depot a few km west of 180 deg: tracks cross into negative longitudes and stay continuous."""
     monkeypatch.setattr(iot, "CITIES", (("FJ", "Dateline", -16.5, 179.98),))
     monkeypatch.setattr(iot, "LOCALE_COUNTRY", {})
     plan = plan_for("--rows", "40", "--telemetry", "8000", "--events", "1")
-    telemetry = collect(iot.conform(iot.build_telemetry(classic, plan), "telemetry"))
-    devices = collect(iot.build_devices(classic, plan))
+    telemetry = collect(iot.conform(iot.build_telemetry(spark, plan), "telemetry"))
+    devices = collect(iot.build_devices(spark, plan))
     assert (telemetry["lon"] < 0).any() and (telemetry["lon"] > 179).any()
     check_tracks(telemetry, devices)
 
@@ -583,41 +625,49 @@ def test_tracks_wrap_around_the_antimeridian(classic, monkeypatch):
 # --- Streaming (Tier 3) -------------------------------------------------------------------------------
 
 
-@spark_test
-@pytest.mark.parametrize("mode", ["classic", "connect"])
-def test_stream_writes_contract_clean_readings_of_existing_devices(mode, spark_modes, request, tmp_path):
-    """A rate-source stream with a processing-time trigger: rows arrive, conform to the
-    sensor_readings contract, reference the devices table and continue after the batch window."""
-    session = spark_modes.classic() if mode == "classic" else spark_modes.connect(
-        request.getfixturevalue("spark_connect_server").url)
-    plan = plan_for("--rows", "20")
-    query = iot.start_sensor_stream(session, plan, rows_per_second=600, trigger_seconds=1,
-                                    checkpoint=str(tmp_path / "_checkpoints" / "stream"),
-                                    path=str(tmp_path / "stream"))
-    try:
-        time.sleep(4)
-        query.processAllAvailable()
-    finally:
-        query.stop()
-    check = tmp_path / "check"
+def check_stream(folder: Path, devices: pl.DataFrame) -> pl.DataFrame:
+    """Stream output conforms to the sensor_readings contract, references the devices and continues
+    after the batch window."""
+    check = folder.parent / f"{folder.name}-check"
     check.mkdir()
-    shutil.copytree(tmp_path / "stream", check / "sensor_readings")
-    iot.conform(iot.build_devices(session, plan), "devices").write.parquet(str(check / "devices"))
+    shutil.copytree(folder, check / "sensor_readings")
+    devices.write_parquet(check / "devices.parquet")
     assert validator_report(check, allow_missing=True) is None
-    readings, devices = read(check, "sensor_readings"), read(check, "devices")
+    readings = read(check, "sensor_readings")
     assert readings.height > 0
     assert readings.join(devices, on="device_id", how="anti").height == 0
     assert readings["timestamp"].min() >= WINDOW_START + timedelta(days=7)  # after the batch window
     assert readings.select("device_id", "timestamp", "metric").n_unique() == readings.height
     assert (readings["anomaly_type"].is_not_null() == readings["is_anomaly"]).all()
+    return readings
+
+
+@spark_test
+@pytest.mark.connect
+@pytest.mark.slow  # a stream's first micro-batch takes a minute on a loaded two-core machine
+def test_stream_over_connect_writes_contract_clean_readings(spark_connect, tmp_path):
+    """A rate-source stream with a processing-time trigger, started over Spark Connect."""
+    session = spark_connect
+    plan = plan_for("--rows", "20")
+    query = iot.start_sensor_stream(session, plan, rows_per_second=600, trigger_seconds=1,
+                                    checkpoint=str(tmp_path / "_checkpoints" / "stream"),
+                                    path=str(tmp_path / "stream"))
+    try:
+        deadline = time.monotonic() + 240  # a loaded two-core machine can take a minute per batch
+        while iot.committed_rows(query) == 0 and time.monotonic() < deadline:
+            assert query.exception() is None, query.exception()
+            time.sleep(0.5)
+    finally:
+        iot.stop_stream(query, str(tmp_path / "stream"))
+    assert iot.committed_rows(query) > 0
+    check_stream(tmp_path / "stream", collect(iot.conform(iot.build_devices(session, plan), "devices")))
 
 
 def test_stream_anomaly_probabilities_keep_the_rate_and_split():
     """In expectation the stream flags --anomaly-rate of the readings, half on degraded devices."""
     plan = plan_for("--rows", "1000")
     p_degraded, p_other = iot.stream_probabilities(plan)
-    mean_length = sum(c % iot.LENGTH_BITS for c in plan.episode_codes) / len(plan.episode_codes)
-    per_reading = mean_length / iot.ANOMALY_CELL
+    per_reading = plan.episodes.mean_length / iot.ANOMALY_CELL
     degraded = plan.degraded_devices / plan.devices
     flagged_degraded, flagged_other = degraded * p_degraded * per_reading, (1 - degraded) * p_other * per_reading
     assert flagged_degraded + flagged_other == pytest.approx(0.02)
@@ -625,12 +675,12 @@ def test_stream_anomaly_probabilities_keep_the_rate_and_split():
 
 
 @spark_test
-def test_stream_anomalies_match_the_rate_on_a_long_stream(classic):
+def test_stream_anomalies_match_the_rate_on_a_long_stream(spark):
     """The stream's SQL on 60,000 rows of a static id range (the same expressions as the rate
     source feeds): flagged share 2% within 0.45 points (about 3.5 sd of the cell-level draw)."""
     plan = plan_for("--rows", "100")
     series = plan.devices * iot.METRICS_PER_DEVICE
-    located = classic.range(60_000).selectExpr(f"id % {series}L AS series", f"{plan.samples}L + id div {series}L AS sample")
+    located = spark.range(60_000).selectExpr(f"id % {series}L AS series", f"{plan.samples}L + id div {series}L AS sample")
     readings = collect(iot.sensor_frame(located, plan, iot.Draws(plan.seed), streaming=True))
     assert abs(readings["is_anomaly"].mean() - 0.02) < 0.0045
 
@@ -639,50 +689,50 @@ def test_stream_anomalies_match_the_rate_on_a_long_stream(classic):
 
 
 @spark_test
-def test_catalog_tables_are_marked_and_never_overwritten_unless_ours(classic, capsys):
+def test_catalog_tables_are_marked_and_never_overwritten_unless_ours(spark, capsys):
     schema = "iot_uc_test"
-    classic.sql(f"DROP SCHEMA IF EXISTS spark_catalog.{schema} CASCADE")
+    spark.sql(f"DROP SCHEMA IF EXISTS spark_catalog.{schema} CASCADE")
     args = ["--catalog", "spark_catalog", "--schema", schema, "--format", "parquet", "--rows", "6", "--events", "10",
             "--telemetry", "60"]
-    summary = iot.main(args, spark=classic)
+    summary = iot.main(args, spark=spark)
     assert {name: info["rows"] for name, info in summary["tables"].items()} == {
         "devices": 6, "sensor_readings": 6 * READINGS_PER_DEVICE, "events": 10, "telemetry": 60}
-    properties = iot.table_properties(classic, f"spark_catalog.{schema}.devices")
+    properties = iot.table_properties(spark, f"spark_catalog.{schema}.devices")
     assert properties["synthetic"] == "true" and properties["generator"] == "scripts/generators/iot.py" and properties["seed"] == "42"
-    described = {row[0]: row[2] for row in classic.sql(f"DESCRIBE TABLE spark_catalog.{schema}.sensor_readings").collect()}
+    described = {row[0]: row[2] for row in spark.sql(f"DESCRIBE TABLE spark_catalog.{schema}.sensor_readings").collect()}
     assert described["value"] == iot.COLUMN_COMMENTS["sensor_readings"]["value"]
-    extended = {row[0]: row[1] for row in classic.sql(f"DESCRIBE TABLE EXTENDED spark_catalog.{schema}.events").collect()}
+    extended = {row[0]: row[1] for row in spark.sql(f"DESCRIBE TABLE EXTENDED spark_catalog.{schema}.events").collect()}
     assert extended["Comment"] == iot.TABLE_COMMENTS["events"]
     # Existing tables: refused by default, replaced with --mode overwrite.
     with pytest.raises(SystemExit) as stopped:
-        iot.main(args, spark=classic)
+        iot.main(args, spark=spark)
     assert stopped.value.code == 2 and "exists: pass --mode overwrite" in capsys.readouterr().err
-    iot.main([*args, "--mode", "overwrite", "--seed", "9"], spark=classic)
-    assert iot.table_properties(classic, f"spark_catalog.{schema}.devices")["seed"] == "9"
+    iot.main([*args, "--mode", "overwrite", "--seed", "9"], spark=spark)
+    assert iot.table_properties(spark, f"spark_catalog.{schema}.devices")["seed"] == "9"
     # A table this tool did not write is never overwritten, and nothing else is touched.
-    classic.sql(f"DROP TABLE spark_catalog.{schema}.events")
-    classic.sql(f"CREATE TABLE spark_catalog.{schema}.events (note STRING) USING parquet")
+    spark.sql(f"DROP TABLE spark_catalog.{schema}.events")
+    spark.sql(f"CREATE TABLE spark_catalog.{schema}.events (note STRING) USING parquet")
     with pytest.raises(SystemExit) as stopped:
-        iot.main([*args, "--mode", "overwrite"], spark=classic)
+        iot.main([*args, "--mode", "overwrite"], spark=spark)
     assert stopped.value.code == 2 and "was not written by this tool" in capsys.readouterr().err
-    assert iot.table_properties(classic, f"spark_catalog.{schema}.devices")["seed"] == "9"
-    classic.sql(f"DROP SCHEMA spark_catalog.{schema} CASCADE")
+    assert iot.table_properties(spark, f"spark_catalog.{schema}.devices")["seed"] == "9"
+    spark.sql(f"DROP SCHEMA spark_catalog.{schema} CASCADE")
 
 
 @spark_test
-def test_a_missing_catalog_is_a_clear_error(classic, capsys):
+def test_a_missing_catalog_is_a_clear_error(spark, capsys):
     with pytest.raises(SystemExit) as stopped:
-        iot.main(["--catalog", "no_such_catalog", "--schema", "x", "--rows", "2"], spark=classic)
+        iot.main(["--catalog", "no_such_catalog", "--schema", "x", "--rows", "2"], spark=spark)
     err = capsys.readouterr().err
     assert stopped.value.code == 2 and "catalog 'no_such_catalog' does not exist: create it" in err and "Traceback" not in err
 
 
 @spark_test
-def test_folders_are_refused_unless_overwrite_of_our_own(classic, tmp_path, capsys):
+def test_folders_are_refused_unless_overwrite_of_our_own(spark, tmp_path, capsys):
     (tmp_path / "devices").mkdir()
     for mode, message in (("error", "exists: pass --mode overwrite"), ("overwrite", "was not written by this tool")):
         with pytest.raises(SystemExit) as stopped:
-            generate(classic, tmp_path, "--rows", "2", "--mode", mode)
+            generate(spark, tmp_path, "--rows", "2", "--mode", mode)
         assert stopped.value.code == 2 and message in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["devices"]
 
@@ -739,7 +789,10 @@ def test_help_documents_the_destinations_and_ratios(capsys):
 
 @spark_test
 def test_the_script_runs_end_to_end_with_a_stream(tmp_path):
-    """`python iot.py --local --output DIR --stream`: tables, a stream, a manifest naming both."""
+    """`python iot.py --local --output DIR --stream`: tables, then a rate-source stream with a
+    processing-time trigger whose output conforms to the sensor_readings contract, and a manifest
+    naming both. (Stopped between micro-batches, not with processAllAvailable(), which on a rate
+    source waits for a trigger that finds no new rows: never, while batches outlast the trigger.)"""
     environment = {key: value for key, value in os.environ.items() if key not in ("SPARK_REMOTE", "SPARK_CONNECT_MODE_ENABLED")}
     run = subprocess.run([sys.executable, str(SCRIPT), "--local", "--output", str(tmp_path), "--rows", "8",
                           "--events", "20", "--telemetry", "100", "--stream", "--stream-seconds", "3",
@@ -752,3 +805,5 @@ def test_the_script_runs_end_to_end_with_a_stream(tmp_path):
     manifest = json.loads((tmp_path / "_manifest.json").read_text())
     assert manifest["tables"]["sensor_readings_stream"]["rows"] == summary["stream"]["rows"]
     assert validator_report(tmp_path) is None
+    streamed = check_stream(tmp_path / "sensor_readings_stream", read(tmp_path, "devices"))
+    assert streamed.height == summary["stream"]["rows"]  # only committed part files are left

@@ -45,6 +45,7 @@ import sys
 import time
 import zlib
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -147,12 +148,13 @@ DRIFT_RAMP = 6
 # 5.1 / 20 (the mean episode length over the cell).
 ANOMALY_CELL = 20
 # The episode sequence: blocks of 20 episodes with exactly 8 spikes, 5 stuck, 4 drifts and 3
-# dropouts (the 40/25/20/15 weights), their lengths running through every value of each range
-# equally often over the 117 blocks (5 x 117 stuck episodes = 65 of each of 9 lengths, ...).
+# dropouts (the 40/25/20/15 weights); the j-th episode of a kind has length low + (a*j + b) mod span,
+# which runs through every length of the kind's range equally often. The sequence repeats every
+# 117 blocks (the least common multiple of the spans 9, 13 and 3), so the readings covered by its
+# first E episodes have a closed form.
 EPISODE_BLOCK = 20
 EPISODE_BLOCKS = 117
 EPISODES = EPISODE_BLOCK * EPISODE_BLOCKS
-LENGTH_BITS = 32  # episode code = kind x 32 + length
 
 # (severity, weight %, share acknowledged). Info events rarely need an operator; criticals do.
 SEVERITIES = (("info", 70, 0.10), ("warning", 22, 0.60), ("critical", 8, 0.95))
@@ -522,6 +524,61 @@ class Population:
     remainder: int
 
 
+@dataclass(frozen=True)
+class Episodes:
+    """The anomaly episode sequence of a run: kind and length of episode number q, in SQL and NumPy."""
+
+    kinds: tuple[int, ...]  # kind of each slot of a block of EPISODE_BLOCK
+    ranks: tuple[int, ...]  # the slot's rank among the block's episodes of its kind
+    multipliers: tuple[int, ...]  # per kind: a, coprime to the kind's span of lengths
+    offsets: tuple[int, ...]  # per kind: b
+
+    PER_BLOCK = tuple(w * EPISODE_BLOCK // 100 for _, w, _, _ in ANOMALY_KINDS)
+    LOWS = tuple(k[2] for k in ANOMALY_KINDS)
+    SPANS = tuple(k[3] - k[2] + 1 for k in ANOMALY_KINDS)
+
+    @classmethod
+    def draw(cls, seed: int) -> Episodes:
+        rng = np.random.default_rng([seed, POOLS_SALT, 1])
+        kinds = [int(k) for k in rng.permutation([k for k, n in enumerate(cls.PER_BLOCK) for _ in range(n)])]
+        ranks = [kinds[:slot].count(kind) for slot, kind in enumerate(kinds)]
+        multipliers = [int(rng.choice([a for a in range(1, span + 1) if math.gcd(a, span) == 1])) for span in cls.SPANS]
+        offsets = [int(rng.integers(0, span)) for span in cls.SPANS]
+        return cls(tuple(kinds), tuple(ranks), tuple(multipliers), tuple(offsets))
+
+    def kind(self, q) -> np.ndarray:
+        return np.asarray(self.kinds)[np.asarray(q) % EPISODE_BLOCK]
+
+    def length(self, q) -> np.ndarray:
+        q = np.asarray(q, dtype=np.int64)
+        kind = self.kind(q)
+        j = (q // EPISODE_BLOCK) * np.asarray(self.PER_BLOCK)[kind] + np.asarray(self.ranks)[q % EPISODE_BLOCK]
+        return (np.asarray(self.LOWS)[kind]
+                + (j * np.asarray(self.multipliers)[kind] + np.asarray(self.offsets)[kind]) % np.asarray(self.SPANS)[kind])
+
+    def kind_sql(self, q: str) -> str:
+        return sql_pick(self.kinds, f"pmod({q}, {EPISODE_BLOCK}L)")
+
+    def length_sql(self, q: str, kind: str) -> str:
+        j = f"(({q}) div {EPISODE_BLOCK}L * {sql_pick(self.PER_BLOCK, kind)} + {sql_pick(self.ranks, f'pmod({q}, {EPISODE_BLOCK}L)')})"
+        return (f"({sql_pick(self.LOWS, kind)} + pmod({j} * {sql_pick(self.multipliers, kind)}"
+                f" + {sql_pick(self.offsets, kind)}, {sql_pick(self.SPANS, kind)}))")
+
+    @property
+    def prefix(self) -> np.ndarray:
+        """Readings covered by the first 0 .. EPISODES episodes of one period."""
+        return np.concatenate([[0], np.cumsum(self.length(np.arange(EPISODES)))])
+
+    @property
+    def mean_length(self) -> float:
+        return float(self.prefix[-1] / EPISODES)
+
+    def covered(self, episodes: int) -> int:
+        """Readings covered by the first `episodes` episodes of the (repeating) sequence."""
+        whole, part = divmod(episodes, EPISODES)
+        return int(whole * self.prefix[-1] + self.prefix[part])
+
+
 @dataclass
 class Plan:
     seed: int
@@ -539,7 +596,7 @@ class Plan:
     status_bounds: list[int]
     type_order: Permutation
     status_order: Permutation
-    episode_codes: list[int]  # kind x LENGTH_BITS + length, EPISODES of them
+    episodes: Episodes
     populations: tuple[Population, Population]  # (degraded, other)
 
     @property
@@ -563,54 +620,31 @@ class Plan:
         return sum(p.flagged for p in self.populations)
 
 
-def episode_sequence(seed: int) -> list[int]:
-    """EPISODES episode codes: exact kind weights in every block of 20, lengths uniform per kind."""
-    rng = np.random.default_rng([seed, POOLS_SALT, 1])
-    per_block = [w * EPISODE_BLOCK // 100 for _, w, _, _ in ANOMALY_KINDS]
-    lengths = []
-    for (_, _, low, high), count in zip(ANOMALY_KINDS, per_block):
-        span = np.arange(low, high + 1)
-        lengths.append(list(rng.permutation(np.repeat(span, count * EPISODE_BLOCKS // len(span)))))
-    codes = []
-    for _ in range(EPISODE_BLOCKS):
-        block = [kind for kind, count in enumerate(per_block) for _ in range(count)]
-        for kind in rng.permutation(block):
-            codes.append(int(kind) * LENGTH_BITS + int(lengths[kind].pop()))
-    return codes
-
-
-def flagged_in(episodes: int, prefix: np.ndarray) -> int:
-    """Readings covered by the first `episodes` episodes of the (repeating) sequence."""
-    whole, part = divmod(episodes, EPISODES)
-    return int(whole * prefix[-1] + prefix[part])
-
-
 def population(seed: int, name: str, devices: int, readings_per_device: int, flagged: int,
-               prefix: np.ndarray) -> Population:
+               episodes: Episodes) -> Population:
     cells = devices * readings_per_device // ANOMALY_CELL
+    prefix = episodes.prefix
     whole, rest = divmod(flagged, int(prefix[-1]))
-    episodes = whole * EPISODES + int(np.searchsorted(prefix, rest, side="right")) - 1
-    remainder = flagged - flagged_in(episodes, prefix)
+    count = whole * EPISODES + int(np.searchsorted(prefix, rest, side="right")) - 1
     return Population(devices, cells, Permutation.draw(seed, f"anomaly cells {name}", cells), flagged,
-                      episodes, remainder)
+                      count, flagged - episodes.covered(count))
 
 
-def split_anomalies(plan_seed: int, devices: int, degraded: int, readings_per_device: int, flagged: int,
-                    codes: list[int]) -> tuple[Population, Population] | None:
+def split_anomalies(seed: int, devices: int, degraded: int, readings_per_device: int, flagged: int,
+                    episodes: Episodes) -> tuple[Population, Population] | None:
     """Degraded devices take half the flagged readings while their cells have room; None if the
     rate does not fit in the cells at all."""
-    prefix = np.concatenate([[0], np.cumsum([c % LENGTH_BITS for c in codes])])
 
     def capacity(count: int) -> int:
-        return flagged_in(count * readings_per_device // ANOMALY_CELL, prefix)
+        return episodes.covered(count * readings_per_device // ANOMALY_CELL)
 
     room_degraded, room_other = capacity(degraded), capacity(devices - degraded)
     on_degraded = min(rounded_half_up(flagged * DEGRADED_ANOMALY_SHARE), room_degraded)
     on_degraded = max(on_degraded, flagged - room_other)
     if on_degraded > room_degraded:
         return None
-    return (population(plan_seed, "degraded", degraded, readings_per_device, on_degraded, prefix),
-            population(plan_seed, "other", devices - degraded, readings_per_device, flagged - on_degraded, prefix))
+    return (population(seed, "degraded", degraded, readings_per_device, on_degraded, episodes),
+            population(seed, "other", devices - degraded, readings_per_device, flagged - on_degraded, episodes))
 
 
 def mimesis_pool(provider_call, draws: int) -> list[str]:
@@ -675,15 +709,14 @@ def make_plan(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Plan
     type_bounds = rank_bounds(devices, [w for _, w, _, _ in DEVICE_TYPES])
     status_bounds = rank_bounds(devices, [w for _, w in STATUSES])
     degraded = status_bounds[DEGRADED + 1] - status_bounds[DEGRADED]
-    codes = episode_sequence(seed)
+    episodes = Episodes.draw(seed)
     readings = devices * readings_per_device
     flagged = rounded_half_up(args.anomaly_rate * readings)
-    populations = split_anomalies(seed, devices, degraded, readings_per_device, flagged, codes)
+    populations = split_anomalies(seed, devices, degraded, readings_per_device, flagged, episodes)
     if populations is None:
-        mean_length = sum(c % LENGTH_BITS for c in codes) / len(codes)
         parser.error(f"--anomaly-rate {args.anomaly_rate:g} is more than fits: anomaly episodes (mean "
-                     f"{mean_length:.1f} readings) sit one per cell of {ANOMALY_CELL} readings, so at most about "
-                     f"{mean_length / ANOMALY_CELL:.2f} of the readings can be flagged")
+                     f"{episodes.mean_length:.1f} readings) sit one per cell of {ANOMALY_CELL} readings, so at most about "
+                     f"{episodes.mean_length / ANOMALY_CELL:.2f} of the readings can be flagged")
     plan = Plan(
         seed=seed, locale=args.locale, tier=args.tier, devices=devices, samples=samples,
         interval_s=args.interval_minutes * 60, anomaly_rate=args.anomaly_rate,
@@ -694,7 +727,7 @@ def make_plan(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Plan
         type_bounds=type_bounds, status_bounds=status_bounds,
         type_order=Permutation.draw(seed, "device types", devices),
         status_order=Permutation.draw(seed, "device statuses", devices),
-        episode_codes=codes, populations=populations,
+        episodes=episodes, populations=populations,
     )
     if plan.mobile_devices == 0 and plan.telemetry > 0:
         progress("  note: no device in this fleet is mobile, so telemetry is empty")
@@ -771,7 +804,14 @@ def wrap_longitude_sql(lon: str) -> str:
 
 
 def build_devices(spark, plan: Plan, partitions: int | None = None):
-    """devices: --rows rows; dbldatagen draws the columns no other table needs."""
+    """devices: --rows rows; dbldatagen draws the columns no other table needs.
+
+    Uniform choices pass equal `weights`: without them dbldatagen 0.4 picks values (and random
+    ranges and dates) by round(rand x (n-1)), which gives the first and last value half the share
+    of the others. The install date is a hash draw for the same reason, and so is the maker: its
+    weighted choice is a SQL CASE with the values pasted in unescaped, which a surname such as
+    O'Neal breaks.
+    """
     import dbldatagen as dg
 
     draws = Draws(plan.seed)
@@ -779,22 +819,23 @@ def build_devices(spark, plan: Plan, partitions: int | None = None):
     def seeded(column: str) -> dict:
         return {"random": True, "randomSeed": column_seed(plan.seed, column)}
 
+    install_days = (date.fromisoformat(INSTALL_LAST) - date.fromisoformat(INSTALL_FIRST)).days + 1
     spec = (
         dg.DataGenerator(spark, name="devices", rows=plan.devices, partitions=partitions or default_partitions(plan.devices),
                          randomSeed=plan.seed, randomSeedMethod="hash_fieldname")
         .withIdOutput()
-        .withColumn("manufacturer", "string", values=plan.manufacturers, **seeded("manufacturer"))
-        .withColumn("model_series", "string", values=list(MODEL_SERIES), **seeded("model_series"))
+        .withColumn("model_series", "string", values=list(MODEL_SERIES), weights=[1] * len(MODEL_SERIES),
+                    **seeded("model_series"))
         .withColumn("firmware_version", "string", values=[v for v, _ in FIRMWARE_VERSIONS],
                     weights=[w for _, w in FIRMWARE_VERSIONS], **seeded("firmware_version"))
-        .withColumn("install_date", "date", begin=INSTALL_FIRST, end=INSTALL_LAST, interval="1 day",
-                    **seeded("install_date"))
+        .withColumn("install_date", "date",
+                    expr=f"date_add(DATE'{INSTALL_FIRST}', CAST({draws.below('install day', install_days, 'id')} AS INT))")
     )
     frame = with_device_profile(spec.build().withColumnRenamed("id", "device"), plan, draws)
     return frame.selectExpr(
         f"{device_id('device')} AS device_id",
         f"{sql_pick([t[0] for t in DEVICE_TYPES], 'type_index')} AS device_type",
-        "manufacturer",
+        f"{sql_pick(plan.manufacturers, draws.below('manufacturer', len(plan.manufacturers), 'device'))} AS manufacturer",
         f"concat({sql_pick([t[3] for t in DEVICE_TYPES], 'type_index')}, '-', model_series) AS model",
         f"concat('SN', lpad(cast({scrambled_serial('device')} as string), 10, '0')) AS serial_number",
         "firmware_version",
@@ -863,7 +904,7 @@ def sensor_frame(frame, plan: Plan, draws: Draws, streaming: bool):
         f"{to_sensor('raw')} AS clean",
     ).selectExpr(
         "*",
-        f"IF(is_anomaly, CAST(code div {LENGTH_BITS} AS INT), -1) AS kind",
+        "IF(is_anomaly, CAST(episode_kind AS INT), -1) AS kind",
         "sample - run_first AS k",
     )
     stuck_sample = "IF(run_first = 0, 0L, run_first - 1)"
@@ -902,7 +943,7 @@ def batch_episodes(frame, plan: Plan, draws: Draws):
     """Exactly plan.flagged anomalous readings, placed without a sort: each side of the split lays
     its devices' readings end to end (pos), cuts them into cells, and cell c holds episode number
     order(c) of the episode sequence when that number is below the side's episode count."""
-    codes = plan.episode_codes
+    sequence = plan.episodes
     readings_per_device = METRICS_PER_DEVICE * plan.samples
 
     def numbered(side: Population) -> str:
@@ -910,11 +951,9 @@ def batch_episodes(frame, plan: Plan, draws: Draws):
             return "-1L"
         return f"IF(cell < {side.cells}L, {side.order.forward('cell')}, -1L)"
 
-    def code(side: Population) -> str:
-        cut = (codes[side.episodes % EPISODES] // LENGTH_BITS) * LENGTH_BITS + side.remainder
-        return f"""CASE WHEN episode < 0 THEN 0
-            WHEN episode < {side.episodes}L THEN {sql_pick(codes, f'pmod(episode, {EPISODES}L)')}
-            WHEN episode = {side.episodes}L AND {side.remainder} > 0 THEN {cut} ELSE 0 END"""
+    def length(side: Population) -> str:
+        return f"""CASE WHEN episode < 0 THEN 0L WHEN episode < {side.episodes}L THEN full_length
+            WHEN episode = {side.episodes}L THEN {side.remainder}L ELSE 0L END"""
 
     degraded, other = plan.populations
     frame = frame.selectExpr(
@@ -924,8 +963,10 @@ def batch_episodes(frame, plan: Plan, draws: Draws):
     ).selectExpr(
         "*", f"IF(pop = 0, {numbered(degraded)}, {numbered(other)}) AS episode",
     ).selectExpr(
-        "*", f"IF(pop = 0, {code(degraded)}, {code(other)}) AS code",
-    ).selectExpr("*", f"code % {LENGTH_BITS} AS length")
+        "*", f"{sequence.kind_sql('greatest(episode, 0L)')} AS episode_kind",
+    ).selectExpr(
+        "*", f"{sequence.length_sql('greatest(episode, 0L)', 'episode_kind')} AS full_length",
+    ).selectExpr("*", f"IF(pop = 0, {length(degraded)}, {length(other)}) AS length")
     # The episode's place in its cell leaves the cell's last reading free, so episodes never touch;
     # its run in this row's series starts at the later of the episode start and the series start.
     return frame.selectExpr(
@@ -938,8 +979,7 @@ def batch_episodes(frame, plan: Plan, draws: Draws):
 def stream_probabilities(plan: Plan) -> tuple[float, float]:
     """Chance that a cell holds an episode on a degraded / other device, for the unbounded stream:
     the rate in expectation, with the same split as the batch."""
-    codes = plan.episode_codes
-    mean_length = sum(c % LENGTH_BITS for c in codes) / len(codes)
+    mean_length = plan.episodes.mean_length
     degraded = plan.degraded_devices
     share = DEGRADED_ANOMALY_SHARE if degraded else 0.0
     rate_degraded = plan.anomaly_rate * share * plan.devices / degraded if degraded else 0.0
@@ -954,19 +994,19 @@ def stream_episodes(frame, plan: Plan, draws: Draws):
     uniform in its range)."""
     p_degraded, p_other = stream_probabilities(plan)
     kind_cut = np.cumsum([w for _, w, _, _ in ANOMALY_KINDS])[:-1] / 100.0
-    kind = "CASE " + " ".join(f"WHEN kind_draw < {float(c)!r}D THEN {k}" for k, c in enumerate(kind_cut)) + f" ELSE {len(ANOMALY_KINDS) - 1} END"
-    lows, highs = [k[2] for k in ANOMALY_KINDS], [k[3] for k in ANOMALY_KINDS]
+    kind = " ".join(f"WHEN kind_draw < {float(c)!r}D THEN {k}" for k, c in enumerate(kind_cut))
     frame = frame.selectExpr(
         "*", f"sample div {ANOMALY_CELL}L AS cell", f"sample % {ANOMALY_CELL}L AS within",
         f"{draws.uniform('stream kind', 'series', f'sample div {ANOMALY_CELL}L')} AS kind_draw",
     ).selectExpr(
-        "*", f"{kind} AS stream_kind",
+        "*", f"CASE {kind} ELSE {len(ANOMALY_KINDS) - 1} END AS episode_kind",
     ).selectExpr(
         "*",
         f"""IF({draws.uniform('stream cell', 'series', 'cell')} < IF(pop = 0, {p_degraded!r}D, {p_other!r}D),
-               {sql_pick(lows, 'stream_kind')} + {draws.below('stream length', f"{sql_pick(highs, 'stream_kind')} - {sql_pick(lows, 'stream_kind')} + 1", 'series', 'cell')},
+               {sql_pick(Episodes.LOWS, 'episode_kind')}
+               + {draws.below('stream length', sql_pick(Episodes.SPANS, 'episode_kind'), 'series', 'cell')},
                0L) AS length""",
-    ).selectExpr("*", f"stream_kind * {LENGTH_BITS} + length AS code")
+    )
     return frame.selectExpr(
         "*", f"{draws.below('episode offset', f'{ANOMALY_CELL} - length', 'series', 'cell')} AS episode_offset",
     ).selectExpr("*", f"cell * {ANOMALY_CELL}L + episode_offset AS run_first")
@@ -1250,6 +1290,45 @@ def write_manifest(directory: Path, manifest: dict) -> Path:
     temporary.write_text(json.dumps(manifest, indent=2, default=str) + "\n")
     os.replace(temporary, final)
     return final
+
+
+def committed_rows(query) -> int:
+    """Input rows of the micro-batches the query committed (of the progress reports it keeps)."""
+    return sum(progress.numInputRows or 0 for progress in query.recentProgress)
+
+
+def stop_stream(query, path: str | None = None, timeout_s: float = 120.0) -> None:
+    """Stop between micro-batches, then drop part files no batch committed.
+
+    Not processAllAvailable(): on a rate source it returns only once a trigger finds no new rows,
+    which never happens while each micro-batch takes longer than the trigger interval. A batch cut
+    short by stop() can leave a part file behind that Spark ignores (it reads the sink's
+    _spark_metadata log) but a plain reader of the folder would count.
+    """
+    deadline = time.monotonic() + timeout_s
+    while query.isActive and query.status.get("isTriggerActive") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    query.stop()
+    if path is not None:
+        prune_uncommitted(Path(path))
+
+
+def prune_uncommitted(folder: Path) -> None:
+    log = folder / "_spark_metadata"
+    if not log.is_dir():
+        return
+    added, removed = set(), set()
+    for entry in log.iterdir():
+        if entry.name.startswith("."):
+            continue
+        for line in entry.read_text().splitlines()[1:]:  # the first line is the log version
+            record = json.loads(line)
+            (added if record.get("action") == "add" else removed).add(record["path"].rsplit("/", 1)[-1])
+    committed = added - removed
+    for part in folder.iterdir():
+        if part.is_file() and not part.name.startswith(("_", ".")) and part.name not in committed:
+            part.unlink()
+            part.with_name(f".{part.name}.crc").unlink(missing_ok=True)
 
 
 def start_sensor_stream(spark, plan: Plan, rows_per_second: int, trigger_seconds: float, checkpoint: str,
@@ -1632,11 +1711,16 @@ def run_stream(spark, plan: Plan, args: argparse.Namespace, directory: Path | No
             query.awaitTermination()
         else:
             query.awaitTermination(args.stream_seconds)
-            query.processAllAvailable()
+            # A slow first micro-batch (a cold JVM) may not have committed yet: give it time.
+            deadline = time.monotonic() + 300
+            while query.isActive and committed_rows(query) == 0 and time.monotonic() < deadline:
+                time.sleep(0.5)
     except KeyboardInterrupt:
         pass
     finally:
-        query.stop()
+        stop_stream(query, str(directory / STREAM_TABLE) if directory is not None else None)
+    if query.exception() is not None:
+        raise RuntimeError(f"the {STREAM_TABLE} stream failed: {query.exception()}")
     if directory is not None:
         written = spark.read.parquet(str(directory / STREAM_TABLE)).count()
         manifest["tables"][STREAM_TABLE] = {"rows": written, "path": STREAM_TABLE, "bytes": folder_bytes(directory / STREAM_TABLE),

@@ -667,3 +667,42 @@ def test_script_runs_end_to_end_on_local_spark(tmp_path: Path) -> None:
     again = subprocess.run([sys.executable, str(SCRIPT), "--local", "--output", str(out), "--rows", "50"],
                            capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert again.returncode == 2 and "pass --mode overwrite" in again.stderr and "Traceback" not in again.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# Slow: the same script through a databricks-connect 16.4 client (pyspark 3.5 fork, Python 3.12)
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.slow
+@pytest.mark.spark
+@pytest.mark.connect
+@pytest.mark.databricks_connect
+def test_databricks_connect_16_4_client_generates_the_classic_data(spark_modes, tmp_path: Path) -> None:
+    """The Tier 2 path as a Databricks Connect user runs it (get_spark -> DatabricksSession.remote),
+    against a local pyspark 4.0 Spark Connect server: validator clean, and the same data as classic."""
+    import os
+
+    from spark_support import ConnectServer, ensure_venv, python312, unavailable
+
+    interpreter = python312()
+    if interpreter is None:
+        unavailable("no Python 3.12 interpreter for the databricks-connect client")
+    requirements = [line.strip() for line in (Path(__file__).parent / "dbconnect_client" / "requirements.txt")
+                    .read_text().splitlines() if line.strip() and not line.startswith("#")]
+    client = ensure_venv("dbconnect-16.4-mimesis", interpreter, [*requirements, "mimesis==22.2.0"])
+    server = ConnectServer(tmp_path / "server", worker_python=sys.executable, name="retail-dbconnect")
+    server.start()
+    try:
+        environment = {k: v for k, v in os.environ.items() if k not in ("SPARK_REMOTE", "PYTHONPATH", "SPARK_HOME")}
+        run = subprocess.run([str(client), str(SCRIPT), "--remote", server.url, "--output", str(tmp_path / "dbconnect"),
+                              *SMALL_RUN], capture_output=True, text=True, timeout=900, env=environment)
+    finally:
+        server.stop()
+    assert run.returncode == 0, run.stderr[-3000:]
+    result = validate(tmp_path / "dbconnect")
+    assert result.ok, str(result)
+    versions = json.loads((tmp_path / "dbconnect" / "_manifest.json").read_text())["versions"]
+    assert versions["databricks-connect"].startswith("16.4.") and versions["python"].startswith("3.12.")
+    generate(spark_modes.classic(), tmp_path / "classic", *SMALL_RUN)
+    classic, dbconnect = sorted_frames(read_all(tmp_path / "classic")), sorted_frames(read_all(tmp_path / "dbconnect"))
+    for table in TABLES:
+        assert_frame_equal(classic[table], dbconnect[table])

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import json
 import math
+import os
 import subprocess
 import sys
 from datetime import UTC, date, datetime, timedelta
@@ -20,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+from pyspark.sql import functions as F
 
 from conftest import SCHEMAS, SCRIPTS, load_script
 
@@ -51,8 +53,8 @@ def column_spec(table: str, column: str) -> dict:
 
 
 def run_generator(spark, directory: Path, *args: str) -> dict:
-    parser, arguments = mfg.parse_arguments([*args, "--output", str(directory)])
-    return mfg.generate(spark, arguments, parser)
+    _, arguments = mfg.parse_arguments([*args, "--output", str(directory)])
+    return mfg.generate(spark, arguments)
 
 
 def read(directory: Path, table: str) -> pl.DataFrame:
@@ -111,18 +113,25 @@ def top_level_definitions(path: Path) -> dict[str, str]:
     source = path.read_text()
     found = {}
     for node in ast.parse(source).body:
-        if isinstance(node, ast.FunctionDef):
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
             found[node.name] = ast.get_source_segment(source, node)
         elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             found[node.targets[0].id] = ast.get_source_segment(source, node)
     return found
 
 
-def test_session_helpers_are_verbatim_copies():
-    shared = top_level_definitions(SCRIPTS / "utils" / "spark_session.py")
+@pytest.mark.parametrize("pattern,names", [
+    ("spark_session.py", ["get_spark", "column_seed", "LOCAL_SPARK_CONF", "CONNECT_COMMAND", "LOCAL_COMMAND"]),
+    ("output.py", ["TOOL", "MARKER", "MODES", "SYNTHETIC_NOTE", "MAX_NAME_LENGTH", "UC_FORBIDDEN", "TOOL_FORBIDDEN",
+                   "check_identifier", "quote_identifier", "qualified_name", "OutputError", "sql_string",
+                   "contract_mismatches", "table_properties", "created_by_this_tool", "write_table"]),
+])  # fmt: skip
+def test_shared_helpers_are_verbatim_copies(pattern, names):
+    shared = top_level_definitions(SCRIPTS / "utils" / pattern)
     copied = top_level_definitions(SCRIPT)
-    names = ("get_spark", "column_seed", "LOCAL_SPARK_CONF", "CONNECT_COMMAND", "LOCAL_COMMAND")
-    assert all(copied.get(name) == shared[name] for name in names), [n for n in names if copied.get(n) != shared[n]]
+    assert [n for n in names if copied.get(n) != shared[n]] == []
+    # and nothing else the generator defines shadows a differing helper of the same name
+    assert [n for n in shared.keys() & copied.keys() if copied[n] != shared[n] and n != "main"] == []
 
 
 def test_help_runs_as_a_plain_script():
@@ -148,6 +157,8 @@ def test_help_runs_as_a_plain_script():
         (["--catalog", "main", "--schema", "demo", "--output", "x"], "not both"),
         (["--local", "--remote", "sc://localhost:1", "--output", "x"], "not allowed with argument"),
         (["--local", "--profile", "dev", "--output", "x"], "--profile applies to Databricks Connect only"),
+        (["--catalog", "main", "--schema", "demo; DROP TABLE x"], "contains a semicolon"),
+        (["--catalog", "ma`in", "--schema", "demo"], "contains a backtick"),
     ],
 )
 def test_bad_input_is_a_clear_error(capsys, args, message):
@@ -186,31 +197,35 @@ def test_anomaly_layout_is_the_tier1_plan(seed, equipment, rows, rate):
         assert getattr(spark_plan, field) == getattr(polars_plan, field), field
 
 
-def test_column_comments_come_from_the_contracts():
+def test_schemas_and_comments_are_the_contracts():
     for table in TABLES:
-        names = [c["name"] for c in contract(table)["columns"]]
-        assert list(mfg.COLUMN_COMMENTS[table]) == names  # the fallback covers every column, in order
-        table_comment, column_comments = mfg.contract_comments(table)
-        assert table_comment == contract(table)["description"]
-        assert column_comments == {c["name"]: c["description"] for c in contract(table)["columns"]}
+        columns = contract(table)["columns"]
+        assert mfg.SCHEMAS[table] == {c["name"]: c["type"] for c in columns}
+        assert list(mfg.SCHEMAS[table]) == [c["name"] for c in columns]  # contract order
+        assert mfg.COMMENTS[table]["table"] == contract(table)["description"]
+        assert mfg.COMMENTS[table]["columns"] == {c["name"]: c["description"] for c in columns}
 
 
 def test_folder_destination_refusals(tmp_path):
-    refuse = mfg.check_folder_destination
+    refuse = mfg.check_folder_targets
     (tmp_path / "file").write_text("x")
-    with pytest.raises(mfg.OutputRefused, match="is a file"):
-        refuse(str(tmp_path / "file"), TABLES, "error")
-    refuse(str(tmp_path / "fresh"), TABLES, "error")  # nothing there yet: fine
+    with pytest.raises(mfg.OutputError, match="is a file"):
+        refuse(str(tmp_path / "file"), "error")
+    refuse(str(tmp_path / "fresh"), "error")  # nothing there yet: fine
+    (tmp_path / "tier1").mkdir()
+    (tmp_path / "tier1" / "equipment.parquet").write_text("x")
+    with pytest.raises(mfg.OutputError, match="holds other output for these tables"):
+        refuse(str(tmp_path / "tier1"), "overwrite")
     (tmp_path / "taken" / "sensor_data").mkdir(parents=True)
-    with pytest.raises(mfg.OutputRefused, match="already exist.*--mode overwrite"):
-        refuse(str(tmp_path / "taken"), TABLES, "error")
-    with pytest.raises(mfg.OutputRefused, match="were not written by"):
-        refuse(str(tmp_path / "taken"), TABLES, "overwrite")
+    with pytest.raises(mfg.OutputError, match="not written by .* never replaced"):
+        refuse(str(tmp_path / "taken"), "overwrite")
     (tmp_path / "taken" / "_manifest.json").write_text(json.dumps({"generator": "scripts/generators/retail.py"}))
-    with pytest.raises(mfg.OutputRefused, match="were not written by"):
-        refuse(str(tmp_path / "taken"), TABLES, "overwrite")
+    with pytest.raises(mfg.OutputError, match="not written by .* never replaced"):
+        refuse(str(tmp_path / "taken"), "overwrite")
     (tmp_path / "taken" / "_manifest.json").write_text(json.dumps({"generator": mfg.GENERATOR}))
-    refuse(str(tmp_path / "taken"), TABLES, "overwrite")
+    with pytest.raises(mfg.OutputError, match="from an earlier run: pass --mode overwrite"):
+        refuse(str(tmp_path / "taken"), "error")
+    refuse(str(tmp_path / "taken"), "overwrite")
 
 
 # --- A fleet on classic Spark: integrity and realism ------------------------------------------------
@@ -452,20 +467,33 @@ def test_corrective_orders_follow_an_anomaly_on_the_same_machine(fleet_dir, flee
 # --- Exact anomaly counts at awkward sizes, and reproducibility -----------------------------------
 
 
+EXACT_CASES = [(0.2, 13, 13 * 777), (0.013, 9, 9 * 1001), (1.0, 3, 150), (0.0, 4, 120), (0.07, 7, 1003), (0.5, 10, 6)]
+
+
 @pytest.mark.spark
-@pytest.mark.parametrize("rate,machines,rows", [(0.2, 13, 13 * 777), (0.013, 9, 9 * 1001), (1.0, 3, 150),
-                                                (0.0, 4, 120), (0.07, 7, 1003), (0.5, 10, 6)])  # fmt: skip
-def test_flagged_rows_are_exactly_the_rate(spark, rate, machines, rows):
+def test_flagged_rows_are_exactly_the_rate(spark):
     """round(rate x rows) flagged rows whatever the sizes (uneven --sensor-rows, fewer rows than
-    machines, rate 0 and 1); the first rows mod machines machines get one reading more."""
-    layout = mfg.SensorLayout.plan(42, machines, rows, 600, rate)
-    frame = mfg.build_sensor_data(spark, layout, 2)
-    total, flagged, with_mode = frame.selectExpr("count(*)", "count_if(is_anomaly)", "count(failure_mode)").first()
-    assert (total, flagged, with_mode) == (rows, math.floor(rate * rows + 0.5), flagged)
-    assert frame.where("is_anomaly").count() == flagged  # a filter pushed into the plan stays cheap
-    per_machine = sorted(r["count"] for r in frame.groupBy("equipment_id").count().collect())
-    base, extra = divmod(rows, machines)
-    assert per_machine == sorted(n for n in [base + 1] * extra + [base] * (machines - extra) if n)
+    machines, rate 0 and 1); the first (rows mod machines) machines get one reading more. All
+    cases in one Spark job."""
+    frames = [mfg.build_sensor_data(spark, mfg.SensorLayout.plan(42, machines, rows, 600, rate), 2)
+              .selectExpr(f"{number} AS case", "equipment_id", "is_anomaly", "failure_mode")
+              for number, (rate, machines, rows) in enumerate(EXACT_CASES)]  # fmt: skip
+    union = frames[0]
+    for frame in frames[1:]:
+        union = union.unionByName(frame)
+    per_machine = union.groupBy("case", "equipment_id").agg(
+        F.count("*").alias("rows"), F.count_if("is_anomaly").alias("flagged"), F.count("failure_mode").alias("modes"))
+    found = {}
+    for row in per_machine.collect():
+        found.setdefault(row.case, []).append((row.rows, row.flagged, row.modes))
+    for number, (rate, machines, rows) in enumerate(EXACT_CASES):
+        counts = np.array(found[number])
+        assert counts[:, 0].sum() == rows and counts[:, 1].sum() == math.floor(rate * rows + 0.5), (rate, machines, rows)
+        assert (counts[:, 2] == counts[:, 1]).all()  # failure_mode set exactly on flagged rows
+        base, extra = divmod(rows, machines)
+        assert sorted(counts[:, 0]) == sorted(n for n in [base + 1] * extra + [base] * (machines - extra) if n)
+    # A filter pushed into the plan stays cheap (unrolled permutation rounds once nested 4**20 copies).
+    assert frames[0].where("is_anomaly").count() == math.floor(0.2 * 13 * 777 + 0.5)
 
 
 @pytest.mark.spark
@@ -507,6 +535,7 @@ def test_connect_builds_the_same_valid_data_as_classic(spark_modes, spark_connec
 @pytest.mark.spark
 @pytest.mark.connect
 def test_catalog_tables_are_marked_commented_and_never_overwritten_blindly(spark_any, request):
+    """The Unity Catalog path on the local catalog (spark_catalog, parquet: Delta needs jars)."""
     spark = spark_any
     schema = f"mfg_uc_{request.node.callspec.id}"
     base = ["--catalog", "spark_catalog", "--schema", schema, "--format", "parquet",
@@ -518,29 +547,31 @@ def test_catalog_tables_are_marked_commented_and_never_overwritten_blindly(spark
 
     spark.sql(f"DROP SCHEMA IF EXISTS spark_catalog.{schema} CASCADE")
     summary = run()
-    assert summary["tables"]["sensor_data"]["target"] == f"`spark_catalog`.`{schema}`.`sensor_data`"
     name = f"spark_catalog.{schema}.sensor_data"
+    assert summary["tables"]["sensor_data"]["target"] == name
     assert spark.table(name).count() == 72 and spark.table(f"spark_catalog.{schema}.equipment").count() == 3
     properties = mfg.table_properties(spark, name)
-    assert properties["synthetic"] == "true" and properties["generator"] == mfg.GENERATOR and properties["seed"] == "42"
+    assert properties["synthetic"] == "true" and properties["synthetic.generator"] == "databricks-data-gen"
+    assert properties["synthetic.seed"] == "42"
     described = {r[0]: r[1] for r in spark.sql(f"DESCRIBE TABLE EXTENDED {name}").collect()}
-    assert described["Comment"] == contract("sensor_data")["description"]
+    assert described["Comment"] == f"{contract('sensor_data')['description']} {mfg.SYNTHETIC_NOTE}"
     columns = {r.col_name: r.comment for r in spark.sql(f"DESCRIBE TABLE {name}").collect()}
     assert columns["sensor_a"] == column_spec("sensor_data", "sensor_a")["description"]
 
-    with pytest.raises(mfg.OutputRefused, match="already exists: pass --mode overwrite"):
+    with pytest.raises(mfg.OutputError, match="exists \\(created by databricks-data-gen\\): pass --mode overwrite"):
         run()
     run("--mode", "overwrite", "--seed", "7")  # ours: replaced
-    assert mfg.table_properties(spark, name)["seed"] == "7"
-    # A table this tool did not make is never replaced, even with --mode overwrite.
+    assert mfg.table_properties(spark, name)["synthetic.seed"] == "7"
+    # A table this tool did not make is never replaced, even with --mode overwrite; nothing is
+    # written when one of the three is refused.
     spark.sql(f"DROP TABLE spark_catalog.{schema}.maintenance_records")
     spark.sql(f"CREATE TABLE spark_catalog.{schema}.maintenance_records (note STRING) USING parquet")
-    with pytest.raises(mfg.OutputRefused, match="not marked synthetic='true'"):
+    with pytest.raises(mfg.OutputError, match="maintenance_records` exists and was not created by databricks-data-gen"):
         run("--mode", "overwrite")
     assert spark.table(f"spark_catalog.{schema}.maintenance_records").columns == ["note"]
-    assert mfg.table_properties(spark, name)["seed"] == "7"  # refused before anything was written
+    assert mfg.table_properties(spark, name)["synthetic.seed"] == "7"
     _, missing = mfg.parse_arguments(["--catalog", "no_such_catalog", "--schema", schema])
-    with pytest.raises(mfg.OutputRefused, match="catalog 'no_such_catalog' does not exist.*create it first"):
+    with pytest.raises(mfg.OutputError, match="catalog 'no_such_catalog' does not exist .*create it"):
         mfg.generate(spark, missing)
     spark.sql(f"DROP SCHEMA IF EXISTS spark_catalog.{schema} CASCADE")
 
@@ -550,15 +581,19 @@ def test_catalog_tables_are_marked_commented_and_never_overwritten_blindly(spark
 
 @pytest.mark.spark
 def test_runs_end_to_end_as_a_script_on_local_spark(tmp_path):
+    # Not the test process's Connect settings: a Connect session leaves SPARK_CONNECT_MODE_ENABLED set.
+    environment = {k: v for k, v in os.environ.items() if k not in ("SPARK_CONNECT_MODE_ENABLED", "SPARK_REMOTE")}
     run = subprocess.run([sys.executable, str(SCRIPT), "--local", "--rows", "3", "--readings-per-equipment", "48",
-                          "--output", str(tmp_path / "out")], capture_output=True, text=True, timeout=600)  # fmt: skip
+                          "--output", str(tmp_path / "out")], capture_output=True, text=True, timeout=600,
+                         env=environment)  # fmt: skip
     assert run.returncode == 0, run.stderr[-3000:]
     summary = json.loads(run.stdout)
     assert summary["tables"]["sensor_data"]["rows"] == 144 and summary["tier"] == 2
     assert validator_report(tmp_path / "out") is None, validator_report(tmp_path / "out")
     again = subprocess.run([sys.executable, str(SCRIPT), "--local", "--rows", "3", "--output", str(tmp_path / "out")],
-                           capture_output=True, text=True, timeout=600)  # fmt: skip
-    assert again.returncode == 2 and "already exist" in again.stderr and "Traceback" not in again.stderr
+                           capture_output=True, text=True, timeout=600, env=environment)  # fmt: skip
+    assert again.returncode == 2 and "from an earlier run: pass --mode overwrite" in again.stderr
+    assert "Traceback" not in again.stderr
 
 
 class Widgets:

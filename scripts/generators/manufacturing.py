@@ -178,51 +178,181 @@ PRIORITIES = {"Low": 25, "Medium": 40, "High": 25, "Critical": 10}
 RESPONSE_MINUTES = (5, 60)  # a corrective order is raised 5-60 minutes after the episode's last reading
 TECHNICIANS_PER_EQUIPMENT = 0.1  # one technician per ten machines, at least 5, at most 500
 
-# --- Output columns in contract order, with short comments for Unity Catalog when the contract
-# files are not beside the script (a notebook imported on its own) ------------------------------
-COLUMN_COMMENTS = {
-    "equipment": {
-        "equipment_id": "Asset tag EQ- plus the machine's 1-based number, six digits or more.",
-        "type": "Machine type; fixes the sensor operating points and the model catalogue.",
-        "manufacturer": "Fictional vendor: a surname plus an industrial suffix.",
-        "model": "Model code of the type (VM, TL, MC, SG, DP, BS) and a series number.",
-        "rated_power_kw": "Rated spindle/motor power of the model, kW.",
-        "zone": "Plant zone (hall) the machine stands in.",
-        "production_line": "Production line inside the zone.",
-        "install_date": "Commissioning date, 2012-01-01..2023-12-31 (before every reading).",
-        "criticality": "ABC criticality: how much production a stop of this machine costs.",
-        "status": "Status in the registry at the end of the readings window.",
+# --- Output columns (contract order and types) and the contracts' descriptions ------------------
+SCHEMAS = {  # the contracts' column names and Spark SQL types, in order
+    'equipment': {
+        'equipment_id': 'string', 'type': 'string', 'manufacturer': 'string', 'model': 'string',
+        'rated_power_kw': 'double', 'zone': 'string', 'production_line': 'string', 'install_date': 'date',
+        'criticality': 'string', 'status': 'string',
     },
-    "sensor_data": {
-        "equipment_id": "The machine read.",
-        "timestamp": "Reading time, UTC: 2024-01-01 00:00 plus reading number x sample seconds.",
-        "sensor_a": "Sensor A: air temperature, K.",
-        "sensor_b": "Sensor B: process temperature, K.",
-        "sensor_c": "Sensor C: rotational speed, rpm.",
-        "sensor_d": "Sensor D: torque, Nm.",
-        "sensor_e": "Sensor E: tool wear, minutes on the current tool.",
-        "sensor_f": "Sensor F: vibration velocity RMS, mm/s.",
-        "is_anomaly": "True on anomalous readings (share = --anomaly-rate, exact).",
-        "failure_mode": "Failure mode of the anomaly episode; null exactly when is_anomaly is false.",
+    'sensor_data': {
+        'equipment_id': 'string', 'timestamp': 'timestamp', 'sensor_a': 'double', 'sensor_b': 'double',
+        'sensor_c': 'double', 'sensor_d': 'double', 'sensor_e': 'double', 'sensor_f': 'double',
+        'is_anomaly': 'boolean', 'failure_mode': 'string',
     },
-    "maintenance_records": {
-        "work_order_id": "Work order number WO- plus 8 digits.",
-        "equipment_id": "Machine worked on.",
-        "type": "Work-order type.",
-        "priority": "Priority.",
-        "status": "Completed, or In Progress when the work would end after the readings window.",
-        "failure_mode": "Corrective: the answered episode's mode; Predictive: the predicted mode.",
-        "opened_at": "When the order was opened, UTC.",
-        "completed_at": "opened_at + downtime_hours; null while In Progress.",
-        "downtime_hours": "Hours the machine stood still, Gamma by type.",
-        "cost": "Labour and parts cost in USD, Gamma by type.",
-        "technician": "Technician's full name.",
+    'maintenance_records': {
+        'work_order_id': 'string', 'equipment_id': 'string', 'type': 'string', 'priority': 'string',
+        'status': 'string', 'failure_mode': 'string', 'opened_at': 'timestamp', 'completed_at': 'timestamp',
+        'downtime_hours': 'double', 'cost': 'decimal(12,2)', 'technician': 'string',
     },
 }
-TABLE_COMMENTS = {
-    "equipment": "Synthetic asset registry of a machine shop: one row per machine.",
-    "sensor_data": "Synthetic six-sensor readings per machine with flagged anomaly episodes.",
-    "maintenance_records": "Synthetic maintenance work orders inside the sensor readings window.",
+# The contracts' descriptions, for Unity Catalog table and column comments (a notebook has no
+# assets/ folder beside it; tests keep these equal to the contract files).
+COMMENTS = {
+    'equipment': {
+        "table": (
+            'Asset registry of a machine shop: one row per machine with its type (weighted), '
+            'manufacturer and model from a per-run catalogue that agrees with the type, plant zone '
+            'and production line (they agree), install date before the sensor readings begin, '
+            'criticality and status.'
+        ),
+        "columns": {
+            'equipment_id': "Asset tag EQ- plus the machine's 1-based number, zero-padded to six digits.",
+            'type': (
+                "Machine type. Fixes the machine's sensor operating points (see sensor_data) and its "
+                'catalogue of models.'
+            ),
+            'manufacturer': (
+                "Fictional vendor: a surname from the --locale's Mimesis pool plus an industrial "
+                'suffix (Machine Works, Machine Tools, Precision, Industries, Engineering, '
+                'Automation); 10 per run, each type bought from up to 4 of them.'
+            ),
+            'model': (
+                "Model: the type's code (VM mill, TL lathe, MC machining center, SG grinder, DP drill"
+                ' press, BS band saw) and a series number; 4 catalogue entries per type, drawn '
+                'uniformly.'
+            ),
+            'rated_power_kw': (
+                "Rated spindle/motor power in kW of the model: the type's operating torque x angular "
+                'speed with 1.5-2.5x headroom, rounded to 0.5 kW.'
+            ),
+            'zone': 'Plant zone (hall) the machine stands in; drawn together with production_line.',
+            'production_line': (
+                'Production line inside the zone (Line A1 is in Zone A); lines drawn uniformly, so '
+                'larger zones hold more machines.'
+            ),
+            'install_date': (
+                'Commissioning date, uniform over 2012-01-01..2023-12-31: every machine is installed '
+                'before its first sensor reading (2024-01-01).'
+            ),
+            'criticality': 'ABC criticality: how much production a stop of this machine costs.',
+            'status': 'Status in the registry at the end of the readings window.',
+        },
+    },
+    'sensor_data': {
+        "table": (
+            'Six-sensor readings per machine at a regular interval (default every 600 s from '
+            '2024-01-01 00:00 UTC, two weeks), predictive-maintenance style (cf. AI4I 2020). Normal '
+            "readings sit around the machine type's operating points, physically coupled: process "
+            'temperature follows air temperature, torque falls as speed rises, vibration rises with '
+            'tool wear. --anomaly-rate of the rows (default 0.05, exact to the nearest row) are '
+            'flagged is_anomaly: episodes of 12 consecutive readings on one machine (single readings '
+            'when a series is shorter or the rate leaves no room), each with a failure_mode that '
+            'bends the readings visibly.'
+        ),
+        "columns": {
+            'equipment_id': 'The machine read.',
+            'timestamp': (
+                'Reading time, UTC: 2024-01-01 00:00 plus reading number x --sample-seconds (default '
+                "600). Never before the machine's install_date."
+            ),
+            'sensor_a': (
+                'Sensor A: air (ambient) temperature in kelvin (K), 0.01 K resolution. Shop air at '
+                '298.15 K (25 degC) with a daily cycle of +-1.5 K peaking at 15:00 UTC plus 0.5 K '
+                'noise (sd over whole days sqrt(1.5^2/2 + 0.5^2) = 1.173 K). Null only in Sensor '
+                'dropout episodes.'
+            ),
+            'sensor_b': (
+                'Sensor B: process temperature in kelvin (K), 0.01 K resolution: sensor_a plus the '
+                "type's rise (7-14 K; AI4I uses +10 K) plus 0.8 K noise. Overheating episodes add 8 K"
+                ' rising to 25 K.'
+            ),
+            'sensor_c': (
+                'Sensor C: spindle/motor rotational speed in revolutions per minute (rpm), 0.1 rpm '
+                "resolution. Normal around the type's operating point. Overstrain episodes x0.9; "
+                'Power fluctuation episodes alternate x1.35 / x0.65.'
+            ),
+            'sensor_d': (
+                "Sensor D: torque in newton-metres (Nm), 0.01 Nm resolution. Normal around the type's"
+                ' operating point, correlated -0.85 with sensor_c within a type (constant-power '
+                'cutting: faster spindle, less torque). Overstrain episodes x1.8.'
+            ),
+            'sensor_e': (
+                'Sensor E: tool wear in minutes (min) of cutting on the current tool, 0.1 min '
+                'resolution. A saw-tooth that grows by --sample-seconds/60 per reading and resets at '
+                "the type's tool life (150-480 min; AI4I changes tools at 200-240 min), from a "
+                'per-machine phase: uniform over 0..tool life. Tool wear episodes read 10 to 60 min '
+                'past the tool life.'
+            ),
+            'sensor_f': (
+                'Sensor F: vibration velocity in millimetres per second RMS (mm/s), 0.001 mm/s '
+                "resolution. Around the type's level (ISO 10816 zone A/B when healthy), correlated "
+                '+0.30 with sensor_e (worn tools vibrate more) plus normal noise. Bearing wear '
+                'episodes x3 rising to x5 (zone C/D); Tool wear episodes x1.5 rising to x2.5.'
+            ),
+            'is_anomaly': (
+                'True on anomalous readings. The share of true rows is --anomaly-rate (default 0.05) '
+                'exactly, up to half a row: round(rate x rows) rows, in episodes placed at random '
+                'slots by a seeded permutation.'
+            ),
+            'failure_mode': (
+                'Failure mode of the anomaly episode; null exactly when is_anomaly is false. Effects '
+                '(f = position in episode / 12): Overheating sensor_b +8+17f K; Bearing wear sensor_f'
+                ' x(3+2f); Overstrain sensor_d x1.8 and sensor_c x0.9; Power fluctuation sensor_c '
+                'alternately x1.35 / x0.65; Tool wear sensor_e = tool life + 10 + 50f min and '
+                'sensor_f x(1.5+f); Sensor stuck: all six sensors hold one plausible value (within 1 '
+                'sd of the operating point) for the whole episode; Sensor dropout: all six sensors '
+                'null. Weights are shares of episodes (exact over each 100 episodes).'
+            ),
+        },
+    },
+    'maintenance_records': {
+        "table": (
+            'Maintenance work orders inside the sensor readings window. Corrective orders answer an '
+            "anomaly episode: same machine, opened 5-60 minutes after the episode's last reading, "
+            'same failure_mode. Downtime and cost are Gamma by work-order type; priorities weighted; '
+            'orders that would finish after the window are still In Progress.'
+        ),
+        "columns": {
+            'work_order_id': 'Work order number WO- plus 8 digits, sequential from WO-00000001.',
+            'equipment_id': (
+                "Machine worked on: uniform over machines, or the anomaly episode's machine for "
+                'Corrective orders.'
+            ),
+            'type': 'Work-order type.',
+            'priority': 'Priority, drawn independently of the type.',
+            'status': (
+                'Completed, or In Progress when the work would end after the readings window (then '
+                'completed_at is null).'
+            ),
+            'failure_mode': (
+                "Corrective: the answered anomaly episode's failure mode; Predictive: the failure "
+                'mode the prediction warns of (weighted like the episodes); null for Preventive and '
+                'Inspection.'
+            ),
+            'opened_at': (
+                'When the order was opened, UTC: uniform over the readings window on whole minutes; '
+                "for Corrective orders 5-60 whole minutes after the answered episode's last reading "
+                '(at most 2024-12-31 23:59).'
+            ),
+            'completed_at': (
+                'When the machine was handed back, UTC: opened_at + downtime_hours exactly, never '
+                'before opened_at; null while In Progress.'
+            ),
+            'downtime_hours': (
+                'Hours the machine stood still for the work, 0.01 h resolution, at least 0.01; Gamma '
+                'by type (mean = shape x scale).'
+            ),
+            'cost': (
+                'Labour and parts cost in USD; Gamma by type (mean = shape x scale): corrective '
+                'repairs cost most.'
+            ),
+            'technician': (
+                "Technician's full name from the --locale's Mimesis pool; a crew of one per ten "
+                'machines (5 to 500), drawn uniformly.'
+            ),
+        },
+    },
 }
 
 # COMMAND ----------
@@ -282,11 +412,6 @@ def sql_number(value) -> str:
     return f"{float(value)!r}D"
 
 
-def sql_string(text: str) -> str:
-    """A SQL string literal; Spark's default parser treats backslash as an escape character."""
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
 def sql_array(values) -> str:
     return "array(" + ", ".join(sql_string(v) if isinstance(v, str) else sql_number(v) for v in values) + ")"
 
@@ -317,8 +442,15 @@ def weighted_index(uniform_sql: str, weights: list[int]) -> str:
     return f"CASE {' '.join(cases)} ELSE {len(weights) - 1} END"
 
 
+def padded_id_sql(prefix: str, number_sql: str, digits: int) -> str:
+    """prefix + the number zero-padded to ``digits`` (more digits when it needs them), as
+    format_string('%0Nd') writes it at a quarter of the cost."""
+    return (f"concat('{prefix}', IF({number_sql} < {10**digits}L, lpad(CAST({number_sql} AS STRING), {digits}, '0'), "
+            f"CAST({number_sql} AS STRING)))")  # fmt: skip
+
+
 def equipment_id_sql(machine_sql: str) -> str:
-    return f"format_string('EQ-%06d', {machine_sql} + 1)"
+    return padded_id_sql("EQ-", f"({machine_sql} + 1)", 6)
 
 
 def type_index_sql(machine_sql: str, seed: int) -> str:
@@ -449,9 +581,10 @@ class SensorLayout:
         x with (key - x) mod slots and swapping when a keyed hash of the pair's larger member says so.
         Each round is a bijection and its own inverse, so the inverse runs the rounds backwards.
 
-        One SQL ``aggregate`` loop rather than a column per round: unrolled, the rounds made Spark's
-        generated code too large to JIT (2.5x slower at 2M rows) and the plan 20 projections deeper
-        (slow to analyse over Connect), and a filter pushed through them nested 4**20 copies.
+        One SQL ``aggregate`` loop rather than a column per round. Unrolled (measured on local[2]):
+        the rounds pushed the stage's generated code past the size the JVM compiles (2.5x slower at
+        2M rows; cutting the stage after them only won ~10%), made the plan 20 projections deeper
+        (slower to analyse over Connect), and a filter pushed through them nested 4**20 copies.
         """
         order = list(range(PERMUTATION_ROUNDS))[::-1 if inverse else 1]
         keys = sql_array([self.round_keys[i] for i in order])
@@ -494,7 +627,7 @@ def build_equipment(spark, rows: int, seed: int, partitions: int, tier: int = 2,
     for column, weights in (("criticality", CRITICALITY), ("status", EQUIPMENT_STATUS)):
         spec = spec.withColumn(column, "string", values=list(weights), weights=list(weights.values()),
                                random=True, randomSeed=column_seed(seed, column))
-    return spec.build().select(*COLUMN_COMMENTS["equipment"])
+    return spec.build().select(*SCHEMAS["equipment"])
 
 
 # COMMAND ----------
@@ -582,7 +715,7 @@ def build_sensor_data(spark, layout: SensorLayout, partitions: int, tier: int = 
     spec = with_sql(spec, "is_anomaly", "boolean", "mode >= 0", "mode", omit=False)
     spec = with_sql(spec, "failure_mode", "string", f"IF(mode >= 0, {pick(MODE_NAMES, 'mode')}, CAST(NULL AS STRING))",
                     "mode", omit=False)
-    return spec.build().select(*COLUMN_COMMENTS["sensor_data"])
+    return spec.build().select(*SCHEMAS["sensor_data"])
 
 
 # COMMAND ----------
@@ -608,7 +741,7 @@ def build_maintenance_records(spark, rows: int, layout: SensorLayout, partitions
     seed = layout.seed
     pools = build_pools(seed, locale, layout.equipment)
     spec = new_spec(spark, "maintenance_records", rows, seed, partitions)
-    spec = with_sql(spec, "work_order_id", "string", "format_string('WO-%08d', id + 1)", omit=False)
+    spec = with_sql(spec, "work_order_id", "string", padded_id_sql("WO-", "(id + 1)", 8), omit=False)
     spec = spec.withColumn("type", "string", values=WO_NAMES, weights=[s["weight"] for s in WORK_ORDER_TYPES.values()],
                            random=True, randomSeed=column_seed(seed, "type"))
     spec = with_sql(spec, "type_index", "int", f"array_position({sql_array(WO_NAMES)}, type) - 1", "type")
@@ -671,7 +804,7 @@ def build_maintenance_records(spark, rows: int, layout: SensorLayout, partitions
                     "completed", omit=False)
     spec = with_sql(spec, "technician", "string",
                     pick(pools.technicians, uniform_index(seed, "technician", len(pools.technicians))), omit=False)
-    return spec.build().select(*COLUMN_COMMENTS["maintenance_records"])
+    return spec.build().select(*SCHEMAS["maintenance_records"])
 
 
 # COMMAND ----------
@@ -762,167 +895,240 @@ def column_seed(seed, column):
 
 # COMMAND ----------
 
-# Output: Unity Catalog tables (marked synthetic, commented from the contracts) or a folder of part
-# files per table plus _manifest.json, the Tier 1 layout the validator reads.
-
-FORMATS = ("parquet", "delta", "csv", "json")
-SYNTHETIC_PROPERTY = "synthetic"
-
-
-class OutputRefused(Exception):
-    """The destination cannot be written as asked; the message says why and what to do."""
-
-
-def quote_identifier(name: str) -> str:
-    """A backquoted SQL identifier: a hostile name stays a name, never SQL."""
-    return "`" + name.replace("`", "``") + "`"
+# Output: Unity Catalog tables through write_table and its helpers, copied verbatim from
+# scripts/utils/output.py (contract comments, synthetic marker, refusals; tests keep the copies
+# identical), or a folder of part files per table plus _manifest.json, the layout the validator
+# reads. Nothing is written over data this tool did not write, and every refusal comes before the
+# first table is written.
+TOOL = "databricks-data-gen"
+MARKER = {"synthetic": "true", "synthetic.generator": TOOL}
+MODES = ("error", "overwrite", "append")
+SYNTHETIC_NOTE = "Synthetic data generated by databricks-data-gen; not real people or events."
+MAX_NAME_LENGTH = 255
+UC_FORBIDDEN = {".": "a period", " ": "a space", "/": "a forward slash"}
+TOOL_FORBIDDEN = {"`": "a backtick", "'": "a quote", '"': "a double quote", "\\": "a backslash", ";": "a semicolon"}
 
 
-def table_name(catalog: str, schema: str, table: str) -> str:
-    return ".".join(quote_identifier(part) for part in (catalog, schema, table))
-
-
-def contract_comments(table: str) -> tuple[str, dict[str, str]]:
-    """The contract's table and column descriptions when its file is beside the script (a checkout
-    of the skill), else the short comments above (a notebook imported on its own)."""
-    try:
-        path = Path(__file__).resolve().parents[2] / "assets" / "schemas" / CONTRACT_FILES[table]
-    except NameError:  # notebooks have no __file__
-        path = None
-    if path is not None and path.is_file():
-        contract = json.loads(path.read_text())
-        return contract["description"], {c["name"]: c["description"] for c in contract["columns"]}
-    return TABLE_COMMENTS[table], COLUMN_COMMENTS[table]
-
-
-def with_column_comments(frame: DataFrame, comments: dict[str, str]) -> DataFrame:
-    """Column comments travel as field metadata, which saveAsTable/writeTo store with the table."""
-    return frame.select(*(F.col(c).alias(c, metadata={"comment": comments[c]}) if c in comments else F.col(c)
-                          for c in frame.columns))
-
-
-def table_properties(spark, name: str) -> dict[str, str]:
-    return {row[0]: row[1] for row in spark.sql(f"SHOW TBLPROPERTIES {name}").collect()}
-
-
-def check_catalog_destination(spark, catalog: str, schema: str, tables, mode: str) -> None:
-    """Refuse before anything is written: a missing catalog, an existing table in error mode, or an
-    existing table this tool did not create (no synthetic marker) in overwrite mode."""
-    catalogs = {row[0].lower() for row in spark.sql("SHOW CATALOGS").collect()}
-    if catalog.lower() not in catalogs:
-        raise OutputRefused(f"catalog {catalog!r} does not exist (or you cannot see it): create it first "
-                            f"(CREATE CATALOG {quote_identifier(catalog)}) or pass another --catalog; "
-                            f"visible catalogs: {', '.join(sorted(catalogs)) or 'none'}")
-    spark.sql(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(catalog)}.{quote_identifier(schema)}")
-    for table in tables:
-        name = table_name(catalog, schema, table)
-        if not spark.catalog.tableExists(f"{catalog}.{schema}.{table}"):
-            continue
-        if mode == "error":
-            raise OutputRefused(f"table {name} already exists: pass --mode overwrite to replace it "
-                                "(only tables this generator created are replaced), or another --schema")
-        if table_properties(spark, name).get(SYNTHETIC_PROPERTY) != "true":
-            raise OutputRefused(f"table {name} exists and is not marked {SYNTHETIC_PROPERTY}='true': it was not "
-                                "created by this generator, so it is not replaced; drop it yourself or pass another --schema")
-
-
-def write_catalog_table(spark, frame: DataFrame, catalog: str, schema: str, table: str, fmt: str,
-                        properties: dict[str, str]) -> str:
-    """Create (or replace one of our own) table in one step with its marker properties."""
-    name = table_name(catalog, schema, table)
-    table_comment, column_comments = contract_comments(table)
-    writer = with_column_comments(frame, column_comments).writeTo(name).using(fmt)
-    for key, value in properties.items():
-        writer = writer.tableProperty(key, value)
-    if spark.catalog.tableExists(f"{catalog}.{schema}.{table}"):  # marked ours: checked beforehand
-        try:
-            writer.createOrReplace()  # atomic on Delta / Unity Catalog
-        except Exception as error:
-            # File-source tables of the local catalog cannot be replaced in one step.
-            if "REPLACE TABLE" not in str(error):
-                raise
-            spark.sql(f"DROP TABLE {name}")
-            writer.create()
-    else:
-        writer.create()
-    spark.sql(f"COMMENT ON TABLE {name} IS {sql_string(table_comment)}")
+def check_identifier(name, kind="name"):
+    """Return ``name`` if it is a safe Unity Catalog identifier, else raise ValueError saying why."""
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"{kind} name must not be empty")
+    if len(name) > MAX_NAME_LENGTH:
+        raise ValueError(f"{kind} name {name[:40]!r}… is longer than {MAX_NAME_LENGTH} characters")
+    for character in name:
+        if ord(character) < 0x20 or ord(character) == 0x7F:
+            raise ValueError(f"{kind} name {name!r} contains a control character")
+        reason = UC_FORBIDDEN.get(character) or TOOL_FORBIDDEN.get(character)
+        if reason:
+            raise ValueError(f"{kind} name {name!r} contains {reason}, which is not allowed")
     return name
 
+def quote_identifier(name, kind="name"):
+    """The name as one backtick-quoted SQL identifier (after check_identifier)."""
+    return f"`{check_identifier(name, kind)}`"
 
-def local_path(directory: str) -> Path | None:
-    """The folder as this process sees it, or None when only the Spark server can (a remote
-    session writing to /Volumes/... from a laptop)."""
+def qualified_name(*parts):
+    """`catalog`.`schema`[.`object`] from checked parts."""
+    kinds = ("catalog", "schema", "object")
+    return ".".join(quote_identifier(part, kind) for part, kind in zip(parts, kinds))
+
+class OutputError(Exception):
+    """A refusal the user must act on (existing table, contract mismatch); shown without a traceback."""
+
+def sql_string(text):
+    """A Spark SQL string literal for ``text`` (comments come from contracts and may hold quotes)."""
+    return "'" + str(text).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+def contract_mismatches(df, contract):
+    """Differences between the frame's columns and the contract's (names, order-insensitive, and types)."""
+    wanted = {column["name"]: column["type"].replace(" ", "").lower() for column in contract["columns"]}
+    actual = {field.name: field.dataType.simpleString().lower() for field in df.schema.fields}
+    problems = [f"missing column {name}" for name in wanted if name not in actual]
+    problems += [f"unexpected column {name}" for name in actual if name not in wanted]
+    problems += [f"column {name} is {actual[name]}, contract says {wanted[name]}"
+                 for name in wanted if name in actual and actual[name] != wanted[name]]
+    return problems
+
+def table_properties(spark, full_name):
+    return {row["key"]: row["value"] for row in spark.sql(f"SHOW TBLPROPERTIES {full_name}").collect()}
+
+def created_by_this_tool(properties):
+    return all(properties.get(key) == value for key, value in MARKER.items())
+
+def write_table(df, catalog, schema, table, mode="error", fmt="delta", contract=None, comment=None,
+                seed=None, require_contract_columns=True):
+    """Write ``df`` as ``catalog.schema.table`` with comments and the synthetic marker (see module doc)."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    full_name = qualified_name(catalog, schema, table)
+    if contract is not None and require_contract_columns:
+        problems = contract_mismatches(df, contract)
+        if problems:
+            raise OutputError(f"{full_name} does not match its contract: " + "; ".join(problems))
+    spark = df.sparkSession
+    exists = spark.catalog.tableExists(full_name)
+    if exists:
+        if not created_by_this_tool(table_properties(spark, full_name)):
+            raise OutputError(f"{full_name} exists and was not created by {TOOL} (no synthetic marker): "
+                              f"refusing to touch it; write to another schema or table, or drop it yourself")
+        if mode == "error":
+            raise OutputError(f"{full_name} exists (created by {TOOL}): pass --mode overwrite to replace it "
+                              f"or --mode append to add to it")
+    # "error", not "errorifexists": the Spark Connect client accepts only the short spelling.
+    writer = df.write.format(fmt).mode(mode)
+    if fmt == "delta" and mode == "overwrite":
+        writer = writer.option("overwriteSchema", "true")
+    writer.saveAsTable(full_name)
+
+    properties = dict(MARKER)
+    if seed is not None:
+        properties["synthetic.seed"] = str(seed)
+    assignments = ", ".join(f"{sql_string(key)} = {sql_string(value)}" for key, value in properties.items())
+    spark.sql(f"ALTER TABLE {full_name} SET TBLPROPERTIES ({assignments})")
+    description = comment or (contract or {}).get("description")
+    table_comment = f"{description} {SYNTHETIC_NOTE}" if description else SYNTHETIC_NOTE
+    spark.sql(f"COMMENT ON TABLE {full_name} IS {sql_string(table_comment)}")
+    present = set(df.columns)
+    for column in (contract or {}).get("columns", []):
+        if column["name"] in present and column.get("description"):
+            spark.sql(f"ALTER TABLE {full_name} ALTER COLUMN {quote_identifier(column['name'], 'column')} "
+                      f"COMMENT {sql_string(column['description'])}")
+    return {"table": f"{catalog}.{schema}.{table}", "mode": mode, "format": fmt}
+
+
+FORMATS = ("parquet", "delta", "csv", "json")
+MANIFEST = "_manifest.json"
+
+
+def table_contract(table: str) -> dict:
+    """The contract's names, types and descriptions in the shape write_table reads."""
+    return {"description": COMMENTS[table]["table"],
+            "columns": [{"name": name, "type": kind, "description": COMMENTS[table]["columns"][name]}
+                        for name, kind in SCHEMAS[table].items()]}
+
+
+def catalog_exists(spark, catalog: str) -> bool:
+    check_identifier(catalog, "catalog")
+    # SHOW CATALOGS, not LIKE: its pattern language treats * and | specially.
+    return catalog.lower() in {row[0].lower() for row in spark.sql("SHOW CATALOGS").collect()}
+
+
+def check_catalog_targets(spark, catalog: str, schema: str, mode: str) -> None:
+    """Refuse before anything is written: a missing catalog, any existing table this tool did not
+    create, any existing table at all in error mode. Creates the schema if needed."""
+    if not catalog_exists(spark, catalog):
+        raise OutputError(f"catalog {catalog!r} does not exist or you cannot use it: create it "
+                          f"(CREATE CATALOG {quote_identifier(catalog, 'catalog')}) or pass another --catalog")
+    spark.sql(f"CREATE SCHEMA IF NOT EXISTS {qualified_name(catalog, schema)}")
+    refused = []
+    for table in TABLES:
+        name = qualified_name(catalog, schema, table)
+        if not spark.catalog.tableExists(name):
+            continue
+        if not created_by_this_tool(table_properties(spark, name)):
+            refused.append(f"{name} exists and was not created by {TOOL} (no synthetic marker): it is never "
+                           "replaced; drop it yourself or pass another --schema")
+        elif mode != "overwrite":
+            refused.append(f"{name} exists (created by {TOOL}): pass --mode overwrite to replace it")
+    if refused:
+        raise OutputError("; ".join(refused))
+
+
+def visible_folder(directory: str) -> Path | None:
+    """The folder as this process sees it, or None when only the Spark server can (a Databricks
+    Connect session writing to /Volumes/... from a laptop)."""
     path = Path(directory)
-    if path.exists() or path.parent.exists():
-        return path
-    return None
+    return path if path.exists() or path.parent.exists() else None
 
 
 def folder_bytes(path: Path) -> int:
-    """Every file under the folder: the rule the validator checks the manifest's bytes with."""
+    """Every file under a table folder, as the validator counts them."""
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
-def check_folder_destination(directory: str, tables, mode: str) -> None:
-    """Refuse before anything is written: a file in the way, an existing table folder in error mode,
-    or, in overwrite mode, folders that no run of this generator wrote (no manifest naming it)."""
-    path = local_path(directory)
+def check_folder_targets(directory: str, mode: str) -> None:
+    """Refuse a file in the way, these tables in another shape, or table folders this generator did
+    not write (no manifest of its own); in error mode, any table folder already there."""
+    path = visible_folder(directory)
     if path is None:
-        return  # only the server sees it: Spark's own error mode refuses an existing folder
+        return  # only the server sees it; Spark's error mode still refuses an existing table folder
     if path.exists() and not path.is_dir():
-        raise OutputRefused(f"--output {directory} is a file, not a folder")
-    existing = [table for table in tables if (path / table).exists()]
+        raise OutputError(f"--output {directory} is a file, not a folder")
+    others = sorted(p.name for table in TABLES for p in path.glob(f"{table}.*")) if path.is_dir() else []
+    if others:
+        raise OutputError(f"--output {directory} holds other output for these tables ({', '.join(others)}): "
+                          "pass another folder")
+    existing = [table for table in TABLES if (path / table).exists()]
     if not existing:
         return
-    if mode == "error":
-        raise OutputRefused(f"{', '.join(existing)} already exist in {directory}: pass --mode overwrite to replace "
-                            "them (only folders this generator wrote), or another --output")
     try:
-        manifest = json.loads((path / "_manifest.json").read_text())
-    except (OSError, ValueError):
-        manifest = {}
-    if manifest.get("generator") != GENERATOR:
-        raise OutputRefused(f"{', '.join(existing)} in {directory} were not written by {GENERATOR} (no _manifest.json "
-                            "naming it): not replaced; remove them yourself or pass another --output")
+        ours = json.loads((path / MANIFEST).read_text()).get("generator") == GENERATOR
+    except (OSError, ValueError, AttributeError):
+        ours = False
+    if not ours:
+        raise OutputError(f"--output {directory} already holds {', '.join(existing)} not written by {GENERATOR} "
+                          f"(no {MANIFEST} of its own): they are never replaced; pass another folder")
+    if mode != "overwrite":
+        raise OutputError(f"--output {directory} already holds {', '.join(existing)} from an earlier run: "
+                          "pass --mode overwrite to replace them")
 
 
-def write_folder_table(frame: DataFrame, directory: str, table: str, fmt: str, mode: str) -> dict:
-    writer = frame.write.format(fmt).mode("overwrite" if mode == "overwrite" else "error")
+def write_folder_table(frame: DataFrame, directory: str, table: str, fmt: str, overwrite: bool) -> dict:
+    """DIR/<table>/ part files; their bytes when this process can see the folder."""
+    writer = frame.write.mode("overwrite" if overwrite else "error").format(fmt)
     if fmt == "parquet":
         writer = writer.option("compression", "zstd")
     elif fmt == "csv":
-        # Offsets on timestamps: "timestamp" means a UTC instant, and the validator insists on it.
+        # With the offset: a "timestamp" is a UTC instant, and the validator insists on it.
         writer = writer.option("header", "true").option("timestampFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSXXX")
-    target = f"{directory.rstrip('/')}/{table}"
-    writer.save(target)
+    writer.save(f"{directory.rstrip('/')}/{table}")
     info = {"path": table}
-    path = local_path(directory)
+    path = visible_folder(directory)
     if path is not None and (path / table).is_dir():
         info["bytes"] = folder_bytes(path / table)
     return info
 
 
-def write_manifest(directory: str, manifest: dict) -> str | None:
-    """DIR/_manifest.json, written last and atomically; through the Databricks SDK when only the
-    workspace sees the folder (a Unity Catalog volume written over Databricks Connect)."""
+def write_folder_manifest(directory: str, manifest: dict) -> str | None:
+    """DIR/_manifest.json, written last; through the Databricks SDK when only the workspace sees the
+    folder (a volume written over Databricks Connect)."""
     text = json.dumps(manifest, indent=2, default=str) + "\n"
-    path = local_path(directory)
+    path = visible_folder(directory)
     if path is not None:
-        final = path / "_manifest.json"
-        temporary = final.with_name(f".{final.name}.tmp-{os.getpid()}")
+        temporary = path / f".{MANIFEST}.tmp-{os.getpid()}"
         temporary.write_text(text)
-        os.replace(temporary, final)
-        return str(final)
+        os.replace(temporary, path / MANIFEST)
+        return str(path / MANIFEST)
     if directory.startswith("/Volumes/"):
         import io
 
         from databricks.sdk import WorkspaceClient
 
-        target = f"{directory.rstrip('/')}/_manifest.json"
+        target = f"{directory.rstrip('/')}/{MANIFEST}"
         WorkspaceClient().files.upload(target, io.BytesIO(text.encode()), overwrite=True)
         return target
-    progress(f"note: {directory} is not visible from this machine; _manifest.json not written")
+    progress(f"note: {directory} is not visible from this machine; {MANIFEST} not written")
     return None
+
+
+def remove_manifest(directory: str) -> None:
+    """A run starts by removing the old manifest: a folder whose run died has none."""
+    path = visible_folder(directory)
+    if path is not None:
+        (path / MANIFEST).unlink(missing_ok=True)
+
+
+def versions(spark) -> dict[str, str]:
+    """Versions whose upgrades can change the values a seed produces."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {"python": sys.version.split()[0], "spark": spark.version}
+    for package in ("pyspark", "databricks-connect", "dbldatagen", "mimesis", "numpy"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            pass
+    return found
 
 
 def progress(message: str) -> None:
@@ -1020,7 +1226,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--format", choices=FORMATS,
                         help="table format: delta (default for --catalog), parquet (default for --output), csv, json")
     parser.add_argument("--mode", choices=("error", "overwrite"), default="error",
-                        help="error (default): refuse existing tables; overwrite: replace tables this generator made")
+                        help="error (default): refuse existing tables; overwrite: replace tables this tool made")
     parser.add_argument("--tier", type=int, choices=(2, 3),
                         help="2 = Connect-safe features only (default outside a notebook), 3 = notebook (default "
                         "there). Every manufacturing column is SQL, so both build the same data")
@@ -1076,6 +1282,11 @@ def parse_arguments(argv: list[str] | None = None) -> tuple[argparse.ArgumentPar
         parser.error("say where the tables go: --catalog C --schema S (Unity Catalog) or --output DIR (a folder)")
     if args.catalog is not None and args.output is not None:
         parser.error("pass either --catalog/--schema or --output, not both")
+    for value, kind in ((args.catalog, "catalog"), (args.schema, "schema")):
+        try:
+            check_identifier(value, kind) if value is not None else None
+        except ValueError as error:
+            parser.error(f"--{kind}: {error}")
     if args.profile and (args.local or args.remote):
         parser.error("--profile applies to Databricks Connect only, not with --local or --remote")
     if args.format is None:
@@ -1122,55 +1333,48 @@ def build_tables(spark, args: argparse.Namespace, plan: Plan) -> dict:
     }  # fmt: skip
 
 
-def generate(spark, args: argparse.Namespace, parser: argparse.ArgumentParser | None = None) -> dict:
-    """Check the destination, build and write every table (parents first), return the summary."""
+def generate(spark, args: argparse.Namespace) -> dict:
+    """Check the destination, build and write every table (parents first), manifest last; returns the
+    summary. Raises OutputError before anything is written when the destination cannot be used."""
     started = time.perf_counter()
     plan = plan_run(args)
-    destination = f"{args.catalog}.{args.schema}" if args.catalog else args.output
-    try:
-        if args.catalog:
-            check_catalog_destination(spark, args.catalog, args.schema, TABLES, args.mode)
-        else:
-            check_folder_destination(args.output, TABLES, args.mode)
-    except OutputRefused as refused:
-        if parser is None:
-            raise
-        parser.error(str(refused))
+    if args.catalog:
+        check_catalog_targets(spark, args.catalog, args.schema, args.mode)
+        destination = f"{args.catalog}.{args.schema}"
+    else:
+        check_folder_targets(args.output, args.mode)
+        remove_manifest(args.output)  # written again last: a folder whose run died has none
+        destination = args.output
     progress(f"manufacturing: {plan.rows['equipment']:,} machines, {plan.rows['sensor_data']:,} readings, "
              f"{plan.rows['maintenance_records']:,} work orders -> {destination} ({args.format}, tier {args.tier})")
     frames = build_tables(spark, args, plan)
-    properties = {SYNTHETIC_PROPERTY: "true", "generator": GENERATOR, "seed": str(args.seed)}
     tables = {}
-    for table, frame in frames.items():
-        table_started = time.perf_counter()
+    for table in TABLES:
+        begun = time.perf_counter()
         if args.catalog:
-            info = {"target": write_catalog_table(spark, frame, args.catalog, args.schema, table, args.format, properties)}
+            written = write_table(frames[table], args.catalog, args.schema, table, mode=args.mode, fmt=args.format,
+                                  contract=table_contract(table), seed=args.seed)
+            tables[table] = {"rows": plan.rows[table], "target": written["table"]}
         else:
-            info = write_folder_table(frame, args.output, table, args.format, args.mode)
-            info["target"] = f"{args.output.rstrip('/')}/{table}"
-        info = {"rows": plan.rows[table], **info, "seconds": round(time.perf_counter() - table_started, 3)}
-        tables[table] = info
-        progress(f"  {table}: {info['rows']:,} rows in {info['seconds']:.2f}s")
+            tables[table] = {"rows": plan.rows[table], **write_folder_table(frames[table], args.output, table,
+                                                                             args.format, args.mode == "overwrite")}
+        tables[table]["seconds"] = round(time.perf_counter() - begun, 3)
+        progress(f"  {table}: {plan.rows[table]:,} rows in {tables[table]['seconds']:.2f}s")
     if args.output:
-        write_manifest(args.output, {
+        write_folder_manifest(args.output, {
             "generator": GENERATOR,
             "industry": INDUSTRY,
             "seed": args.seed,
             "format": args.format,
             "arguments": vars(args),
+            "versions": versions(spark),
             "partitions": plan.partitions,
             "anomalies": {"rate": args.anomaly_rate, "flagged_rows": plan.layout.anomalies,
                           "episode_readings": plan.layout.episode},
-            "tables": {table: {k: v for k, v in info.items() if k != "target"} for table, info in tables.items()},
+            "tables": tables,
         })  # fmt: skip
-    return {
-        "destination": destination,
-        "seed": args.seed,
-        "format": args.format,
-        "tier": args.tier,
-        "tables": tables,
-        "seconds": round(time.perf_counter() - started, 3),
-    }
+    return {"destination": destination, "seed": args.seed, "format": args.format, "tier": args.tier,
+            "tables": tables, "seconds": round(time.perf_counter() - started, 3)}
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -1188,17 +1392,17 @@ def main(argv: list[str] | None = None) -> dict:
         }
         print(json.dumps(summary, indent=2))
         return summary
-    if args.output:  # a refusal that needs no Spark comes before the session starts
-        try:
-            check_folder_destination(args.output, TABLES, args.mode)
-        except OutputRefused as refused:
-            parser.error(str(refused))
-    script = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "manufacturing.py"
-    if dg is None:
-        command = LOCAL_COMMAND if args.local else CONNECT_COMMAND
-        parser.error(f"dbldatagen and pyspark (or databricks-connect) are needed; run: {command.format(script=script)}")
-    spark = get_spark(local=args.local, remote=args.remote, profile=args.profile)
-    summary = generate(spark, args, parser)
+    try:
+        if args.output:  # a refusal that needs no Spark comes before the session starts
+            check_folder_targets(args.output, args.mode)
+        script = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "manufacturing.py"
+        if dg is None:
+            command = LOCAL_COMMAND if args.local else CONNECT_COMMAND
+            parser.error(f"dbldatagen and pyspark (or databricks-connect) are needed; run: {command.format(script=script)}")
+        spark = get_spark(local=args.local, remote=args.remote, profile=args.profile)
+        summary = generate(spark, args)
+    except OutputError as refused:
+        parser.error(str(refused))
     print(json.dumps(summary, indent=2))
     return summary
 

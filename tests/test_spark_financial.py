@@ -7,7 +7,7 @@
   Tier 1 (tolerances stated next to each check; "4 sigma" = four standard errors under the
   configured distribution). Unity Catalog logic on the local catalog (parquet): catalog check,
   synthetic marker, refusal and overwrite. The script end to end in a subprocess.
-- Spark Connect (tier 2): a 2,000-account run is validator-clean, has no orphans, and equals the
+- Spark Connect (tier 2): a 1,000-account run is validator-clean, has no orphans, and equals the
   same seed built on classic Spark; another seed gives other data in every table.
 """
 
@@ -603,12 +603,12 @@ def test_activity_per_account_is_heavy_tailed(main_run):
 
 # --- Spark Connect (tier 2), reproducibility, Unity Catalog logic ----------------------------------
 
-SMALL = ["--rows", "2000", "--fraud-rate", "0.05", "--tier", "2"]
+SMALL = ["--rows", "1000", "--fraud-rate", "0.05", "--tier", "2"]
 
 
 @pytest.fixture(scope="module")
 def connect_run(spark_modes, spark_connect_server, tmp_path_factory) -> dict[str, pl.DataFrame]:
-    """2,000 accounts over Spark Connect, seed 5, 5% fraud."""
+    """1,000 accounts over Spark Connect, seed 5, 5% fraud."""
     directory = tmp_path_factory.mktemp("spark_financial_connect") / "out"
     session = spark_modes.connect(spark_connect_server.url)
     gen.generate(session, args(*SMALL, "--seed", "5", "--output", str(directory)))
@@ -620,7 +620,7 @@ def connect_run(spark_modes, spark_connect_server, tmp_path_factory) -> dict[str
 @spark_test
 @pytest.mark.connect
 def test_connect_run_is_validator_clean_with_no_orphans_and_the_fraud_rate(connect_run):
-    assert_integrity(connect_run, {"customers": 1250, "accounts": 2000, "trades": 6000, "transactions": 40_000})
+    assert_integrity(connect_run, {"customers": 625, "accounts": 1000, "trades": 3000, "transactions": 20_000})
     txns = connect_run["transactions"].with_columns(value=pl.col("amount").cast(pl.Float64).abs())
     eligible = txns.filter(pl.col("type").is_in(gen.CUSTOMER_INITIATED))
     assert abs(eligible["is_fraud"].mean() - 0.05) <= four_sigma(0.05, eligible.height)
@@ -700,26 +700,42 @@ def test_folder_output_refuses_what_it_did_not_write(spark_modes, tmp_path):
 
 
 @spark_test
+def test_delta_without_delta_lake_is_a_clear_error(spark_modes, tmp_path):
+    with pytest.raises(gen.OutputError, match="no Delta Lake.*--format parquet"):
+        gen.generate(spark_modes.classic(), args("--rows", "2", "--trades", "0", "--transactions", "0",
+                                                 "--output", str(tmp_path / "out"), "--format", "delta"))
+
+
+@spark_test
 def test_script_end_to_end_in_a_subprocess_with_one_account(spark_modes, tmp_path):
     """--local --output from a terminal: a single account still gets its trades (seed 3 draws a
-    savings account, which becomes brokerage), exact override sizes, validator clean, JSON summary,
-    and --mode overwrite replaces the run's own folder."""
+    savings account, which becomes brokerage), exact override sizes, validator clean, JSON summary
+    on stdout; run again, the folder is refused without --mode overwrite (before Spark starts)."""
     spark = spark_modes.classic()
-    drawn = gen.plan_accounts(spark, 1, 3, 2, 2, gen.build_customers(spark, 3, 3, 2, 2, gen.build_pools("en", 3)),
-                              3, with_trades=False).frame.select("type").collect()
+    drawn = gen.build_accounts(spark, 1, 3, 2, 2, gen.build_customers(spark, 3, 3, 2, 2, gen.build_pools("en", 3)),
+                               3, with_trades=False).select("type").collect()
     assert drawn[0]["type"] not in gen.INVESTMENT_TYPES  # so the run below exercises the override
     command = [sys.executable, str(SCRIPT), "--local", "--rows", "1", "--customers", "3", "--trades", "5",
                "--transactions", "7", "--seed", "3", "--output", str(tmp_path / "out")]
-    for attempt in ("first", "again"):
-        completed = subprocess.run(command + (["--mode", "overwrite"] if attempt == "again" else []),
-                                   capture_output=True, text=True, timeout=600, cwd=tmp_path)
-        assert completed.returncode == 0, completed.stderr[-3000:]
-        summary = json.loads(completed.stdout)
-        assert {t: v["rows"] for t, v in summary["tables"].items()} == {
-            "customers": 3, "accounts": 1, "trades": 5, "transactions": 7}
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    summary = json.loads(completed.stdout)
+    assert {t: v["rows"] for t, v in summary["tables"].items()} == {
+        "customers": 3, "accounts": 1, "trades": 5, "transactions": 7}
     assert validate.validate_directory(tmp_path / "out").ok
     frames = read(tmp_path / "out")
     assert frames["accounts"]["type"][0] == "brokerage"
     assert_integrity(frames, {"customers": 3, "accounts": 1, "trades": 5, "transactions": 7})
     refused = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert refused.returncode == 2 and "--mode overwrite" in refused.stderr and "Traceback" not in refused.stderr
+
+
+@spark_test
+def test_overwrite_replaces_a_folder_this_generator_wrote(spark_modes, tmp_path):
+    spark = spark_modes.classic()
+    directory = str(tmp_path / "out")
+    gen.generate(spark, args("--rows", "3", "--trades", "0", "--transactions", "0", "--output", directory))
+    gen.generate(spark, args("--rows", "4", "--trades", "0", "--transactions", "0", "--output", directory,
+                             "--mode", "overwrite"))
+    assert read(tmp_path / "out")["accounts"].height == 4
+    assert validate.validate_directory(tmp_path / "out").ok

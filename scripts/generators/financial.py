@@ -967,34 +967,9 @@ def with_standard_gamma(frame: DataFrame, shape: str, normals: list[str], unifor
     return frame.withColumn("standard_gamma", F.expr(f"coalesce({', '.join(candidates)}, gamma_d) * {boosted}"))
 
 
-@dataclass
-class AccountBook:
-    """Accounts with the columns their children draw on: the day an account's activity can start,
-    its first trading day and its transaction and trade weights (activity x status x time open
-    in 2024, x trading activity for trades). Weighted draws need the block sums of both weights,
-    collected once, on first use."""
-
-    frame: DataFrame
-    rows: int
-    _sums: dict | None = field(default=None, repr=False)
-
-    def sums(self) -> dict:
-        if self._sums is None:
-            self._sums = block_sums(self.frame, ["txn_weight", "trade_weight"])
-        return self._sums
-
-    def trading_accounts(self) -> WeightedRows:
-        return spark_weighted_rows(self.frame, "account_id", "trade_weight", ["account_id", "earliest_trading_day"],
-                                   self.sums()["trade_weight"])
-
-    def all_accounts(self) -> WeightedRows:
-        return spark_weighted_rows(self.frame.withColumnRenamed("type", "account_type"), "account_id", "txn_weight",
-                                   ["account_id", "account_type", "currency", "first_day"], self.sums()["txn_weight"])
-
-
-def plan_accounts(spark: SparkSession, rows: int, seed: int, partitions: int, tier: int,
-                  customers: DataFrame, n_customers: int, with_trades: bool) -> AccountBook:
-    """Accounts 0..rows-1 with their owners' join date and segment (a join on customer_id)."""
+def build_accounts(spark: SparkSession, rows: int, seed: int, partitions: int, tier: int,
+                   customers: DataFrame, n_customers: int, with_trades: bool) -> DataFrame:
+    """Accounts 0..rows-1, with their owners' join date and segment (a join on customer_id)."""
     table = "accounts"
     gamma_normals = [f"z_gamma{i}" for i in range(GAMMA_ATTEMPTS)]
     gamma_uniforms = [f"u_gamma{i}" for i in range(GAMMA_ATTEMPTS)]
@@ -1003,7 +978,7 @@ def plan_accounts(spark: SparkSession, rows: int, seed: int, partitions: int, ti
     spec = with_weighted(spec, table, seed, "status", ACCOUNT_STATUSES, ACCOUNT_STATUS_WEIGHTS)
     spec = with_weighted(spec, table, seed, "deposit_currency", CURRENCIES, CURRENCY_WEIGHTS)
     spec = with_weighted(spec, table, seed, "risk_rating", RISK_RATINGS, RISK_RATING_WEIGHTS)
-    spec = with_uniforms(spec, table, seed, "u_owner", "u_opened", "u_activity", "u_gamma_boost", *gamma_uniforms)
+    spec = with_uniforms(spec, table, seed, "u_owner", "u_opened", "u_gamma_boost", *gamma_uniforms)
     spec = with_normals(spec, table, seed, *gamma_normals)
     drawn = spec.build()
     if with_trades and rows <= FEW_ACCOUNTS:
@@ -1022,17 +997,10 @@ def plan_accounts(spark: SparkSession, rows: int, seed: int, partitions: int, ti
         "shape": F.expr(by_label("type", {kind: shape for kind, (shape, _) in BALANCE_GAMMA.items()})),
         "scale": F.expr(by_label("type", {kind: scale for kind, (_, scale) in BALANCE_GAMMA.items()})
                         + " * " + by_label("segment", SEGMENT_BALANCE_MULTIPLIER)),
-        "opened_day": F.expr(f"cast({opened} as bigint)"),
         "number_payload": F.expr(f"{ACCOUNT_NUMBER_PREFIX} + (id * {ACCOUNT_NUMBER_MULTIPLIER} + {number_shift}) % {10**9}"),
-        "activity": F.expr(f"pow(1 - u_activity, {num(-1 / ACTIVITY_PARETO_ALPHA)})"),  # Pareto(1.5), minimum 1
     })
     frame = with_standard_gamma(frame, "shape", gamma_normals, gamma_uniforms, "u_gamma_boost")
-    frame = frame.withColumn("first_day", F.expr(f"greatest(opened_day, {EVENT_START})"))
-    frame = frame.withColumns({
-        "earliest_trading_day": F.expr(number_at(TRADING_DAYS_BEFORE.tolist(), f"first_day - {EVENT_START}")),
-        "weight": F.expr(f"activity * {by_label('status', STATUS_ACTIVITY)} * {WEIGHT_UNITS}"),
-    })
-    frame = frame.select(
+    return conform(frame.select(
         F.expr(f"{ACCOUNT_ID_START} + id").alias("account_id"),
         "customer_id",
         F.expr(f"cast(number_payload * 10 + {luhn_check_digit('number_payload', 11)} as string)").alias("account_number"),
@@ -1041,19 +1009,56 @@ def plan_accounts(spark: SparkSession, rows: int, seed: int, partitions: int, ti
         F.expr(f"CASE WHEN type IN ({sql_list(INVESTMENT_TYPES)}) THEN 'USD' ELSE deposit_currency END").alias("currency"),
         F.expr(money("rint(standard_gamma * scale * 100)")).alias("balance"),
         "risk_rating",
-        F.expr(epoch_date("opened_day")).alias("opened_date"),
-        "first_day",
-        "earliest_trading_day",
+        F.expr(epoch_date(opened)).alias("opened_date"),
+    ), table)
+
+
+def hash_uniform(seed: int, name: str, key: str) -> str:
+    """SQL: U[0,1) from a hash of (seed, key): a value a child table can recompute from the parent's
+    key alone (53 bits of xxhash64, the precision of a double)."""
+    return f"cast(xxhash64({column_seed(seed, name)}, {key}) & {2**53 - 1} as double) / {num(2**53)}"
+
+
+@dataclass
+class AccountBook:
+    """What trades and transactions draw on, derived from the accounts' own columns, so it works
+    on the accounts as written (read back, not generated again): the day an account's activity can
+    start, its first trading day, and its transaction and trade weights (activity x status x time
+    open in 2024, x trading activity for trades). Activity is Pareto(1.5) from a hash of the
+    account id. Weighted draws need the block sums of both weights, collected once, on first use."""
+
+    frame: DataFrame
+    _sums: dict | None = field(default=None, repr=False)
+
+    def sums(self) -> dict:
+        if self._sums is None:
+            self._sums = block_sums(self.frame, ["txn_weight", "trade_weight"])
+        return self._sums
+
+    def trading_accounts(self) -> WeightedRows:
+        return spark_weighted_rows(self.frame, "account_id", "trade_weight", ["account_id", "earliest_trading_day"],
+                                   self.sums()["trade_weight"])
+
+    def all_accounts(self) -> WeightedRows:
+        return spark_weighted_rows(self.frame, "account_id", "txn_weight",
+                                   ["account_id", "account_type", "currency", "first_day"], self.sums()["txn_weight"])
+
+
+def account_book(accounts: DataFrame, seed: int) -> AccountBook:
+    activity = f"pow(1 - {hash_uniform(seed, 'accounts.activity', 'account_id')}, {num(-1 / ACTIVITY_PARETO_ALPHA)})"
+    frame = accounts.select(
+        "account_id", F.col("type").alias("account_type"), "currency", "status",
+        F.expr(f"greatest(unix_date(opened_date), {EVENT_START})").alias("first_day"),
+        F.expr(f"{activity} * {by_label('status', STATUS_ACTIVITY)} * {WEIGHT_UNITS}").alias("weight"),
+        F.expr(f"(account_id - {ACCOUNT_ID_START}) div {WEIGHT_BLOCK_ROWS}").alias("_block"),
+    ).withColumn("earliest_trading_day", F.expr(number_at(TRADING_DAYS_BEFORE.tolist(), f"first_day - {EVENT_START}")))
+    frame = frame.select(
+        "account_id", "account_type", "currency", "first_day", "earliest_trading_day", "_block",
         F.expr(f"greatest(1, cast(rint(weight * ({EVENT_END} - first_day + 1)) as bigint))").alias("txn_weight"),
-        F.expr(f"cast(rint(weight * {by_label('type', TRADING_ACTIVITY, otherwise=num(0))} * "
+        F.expr(f"cast(rint(weight * {by_label('account_type', TRADING_ACTIVITY, otherwise=num(0))} * "
                f"({len(TRADING_DAYS)} - earliest_trading_day)) as bigint)").alias("trade_weight"),
-        F.expr(f"id div {WEIGHT_BLOCK_ROWS}").alias("_block"),
     )
-    return AccountBook(frame, rows)
-
-
-def build_accounts(book: AccountBook) -> DataFrame:
-    return conform(book.frame, "accounts")
+    return AccountBook(frame)
 
 # COMMAND ----------
 
@@ -1772,26 +1777,39 @@ def progress(message: str) -> None:
 
 # Generate: plan, build each table as a DataFrame, write parents before children, manifest last.
 
-def build_tables(spark: SparkSession, args: argparse.Namespace) -> dict[str, DataFrame]:
-    """The four tables as DataFrames (lazy: written, or collected by tests, later)."""
+def build_tables(spark: SparkSession, args: argparse.Namespace,
+                 store: Callable[[str, DataFrame], DataFrame] | None = None) -> dict[str, DataFrame]:
+    """The four tables as DataFrames, parents first. ``store(table, frame)`` writes a table and
+    returns it as stored; children then build on the stored parent, so no table is generated twice
+    (without ``store`` they build on the lazy parents: same values, recomputed)."""
+    store = store or (lambda table, frame: frame)
     rows, partitions = plan_rows(args), plan_partitions(args, plan_rows(args))
     pools = build_pools(args.locale, args.seed)
     securities = build_securities(args.seed)
     customers = build_customers(spark, rows["customers"], args.seed, partitions["customers"], args.tier, pools)
-    book = plan_accounts(spark, rows["accounts"], args.seed, partitions["accounts"], args.tier, customers,
-                         rows["customers"], with_trades=rows["trades"] > 0)
-    return {
-        "customers": customers,
-        "accounts": build_accounts(book),
-        "trades": build_trades(spark, rows["trades"], args.seed, partitions["trades"], args.tier, book, securities),
-        "transactions": build_transactions(spark, rows["transactions"], args.seed, partitions["transactions"],
-                                           args.tier, book, pools, args.fraud_rate),
-    }
+    stored = {"customers": store("customers", customers)}
+    accounts = build_accounts(spark, rows["accounts"], args.seed, partitions["accounts"], args.tier, stored["customers"],
+                              rows["customers"], with_trades=rows["trades"] > 0)
+    stored["accounts"] = store("accounts", accounts)
+    book = account_book(stored["accounts"], args.seed)
+    trades = build_trades(spark, rows["trades"], args.seed, partitions["trades"], args.tier, book, securities)
+    stored["trades"] = store("trades", trades)
+    transactions = build_transactions(spark, rows["transactions"], args.seed, partitions["transactions"], args.tier,
+                                      book, pools, args.fraud_rate)
+    stored["transactions"] = store("transactions", transactions)
+    return {"customers": customers, "accounts": accounts, "trades": trades, "transactions": transactions}
+
+
+def read_folder_table(spark: SparkSession, directory: str, table: str, fmt: str) -> DataFrame:
+    reader = spark.read.format(fmt).schema(", ".join(f"`{name}` {kind}" for name, kind in SCHEMAS[table].items()))
+    if fmt == "csv":
+        reader = reader.option("header", "true").option("timestampFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSXXX")
+    return reader.load(f"{directory.rstrip('/')}/{table}")
 
 
 def generate(spark: SparkSession, args: argparse.Namespace) -> dict:
-    """Check the destination, build and write every table; returns the summary. Raises OutputError
-    before anything is written when the destination cannot be used."""
+    """Check the destination, then build and write every table, parents first; returns the
+    summary. Raises OutputError before anything is written when the destination cannot be used."""
     started = time.perf_counter()
     rows = plan_rows(args)
     if args.catalog:
@@ -1802,23 +1820,38 @@ def generate(spark: SparkSession, args: argparse.Namespace) -> dict:
         remove_manifest(args.output)  # written again last: a folder whose run died has none
         destination = args.output
     progress(f"financial: {sum(rows.values()):,} rows -> {destination} ({args.format}, seed {args.seed}, tier {args.tier})")
-    frames = build_tables(spark, args)
     tables = {}
-    for table in TABLES:
+
+    def store(table: str, frame: DataFrame) -> DataFrame:
         begun = time.perf_counter()
-        if args.catalog:
-            written = write_table(frames[table], args.catalog, args.schema, table, mode=args.mode, fmt=args.format,
-                                  contract=table_contract(table), seed=args.seed)
-            tables[table] = {"rows": rows[table], "target": written["table"]}
-        else:
-            tables[table] = {"rows": rows[table], **write_folder_table(frames[table], args.output, table, args.format,
-                                                                       args.mode == "overwrite")}
+        try:
+            stored = write_and_reread(table, frame)
+        except Exception as error:  # the first write shows it; nothing is written then
+            if args.format == "delta" and "DATA_SOURCE_NOT_FOUND" in str(error):
+                raise OutputError("this Spark has no Delta Lake (Databricks has; local pyspark needs the delta-spark "
+                                  "jars): pass --format parquet") from None
+            raise
         tables[table]["seconds"] = round(time.perf_counter() - begun, 3)
         progress(f"  {table}: {rows[table]:,} rows in {tables[table]['seconds']:.1f}s")
+        return stored
+
+    def write_and_reread(table: str, frame: DataFrame) -> DataFrame:
+        if args.catalog:
+            written = write_table(frame, args.catalog, args.schema, table, mode=args.mode, fmt=args.format,
+                                  contract=table_contract(table), seed=args.seed)
+            tables[table] = {"rows": rows[table], "target": written["table"]}
+            stored = spark.read.table(qualified_name(args.catalog, args.schema, table))
+        else:
+            tables[table] = {"rows": rows[table],
+                             **write_folder_table(frame, args.output, table, args.format, args.mode == "overwrite")}
+            stored = read_folder_table(spark, args.output, table, args.format)
+        return stored
+
+    build_tables(spark, args, store)
     if args.output:
         write_folder_manifest(args.output, {"generator": GENERATOR, "industry": INDUSTRY, "seed": args.seed,
-                                     "format": args.format, "arguments": vars(args), "versions": versions(spark),
-                                     "tables": tables})
+                                            "format": args.format, "arguments": vars(args), "versions": versions(spark),
+                                            "tables": tables})
     return {"destination": destination, "seed": args.seed, "format": args.format, "tier": args.tier,
             "tables": tables, "seconds": round(time.perf_counter() - started, 3)}
 

@@ -29,6 +29,8 @@ mfg = load_script("generators/manufacturing.py")
 tier1 = load_script("generators/polars/manufacturing.py")
 SCRIPT = SCRIPTS / "generators" / "manufacturing.py"
 TABLES = ("equipment", "sensor_data", "maintenance_records")
+CONTRACT_FILES = {"equipment": "manufacturing_equipment.json", "sensor_data": "manufacturing_sensor_data.json",
+                  "maintenance_records": "manufacturing_maintenance.json"}
 SENSORS = ["sensor_a", "sensor_b", "sensor_c", "sensor_d", "sensor_e", "sensor_f"]
 UTC_TIMESTAMP = pl.Datetime("us", "UTC")
 EXPECTED_SCHEMAS = {  # the contracts' types as Polars reads Spark's parquet
@@ -45,7 +47,7 @@ EXPECTED_SCHEMAS = {  # the contracts' types as Polars reads Spark's parquet
 
 
 def contract(table: str) -> dict:
-    return json.loads((SCHEMAS / mfg.CONTRACT_FILES[table]).read_text())
+    return json.loads((SCHEMAS / CONTRACT_FILES[table]).read_text())
 
 
 def column_spec(table: str, column: str) -> dict:
@@ -110,13 +112,15 @@ def test_file_is_a_databricks_notebook_whose_cells_compile():
 
 
 def top_level_definitions(path: Path) -> dict[str, str]:
+    """Source of each top-level function, class and single-name assignment (whole lines)."""
     source = path.read_text()
+    lines = source.splitlines(keepends=True)
     found = {}
     for node in ast.parse(source).body:
         if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-            found[node.name] = ast.get_source_segment(source, node)
+            found[node.name] = "".join(lines[node.lineno - 1:node.end_lineno])
         elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            found[node.targets[0].id] = ast.get_source_segment(source, node)
+            found[node.targets[0].id] = "".join(lines[node.lineno - 1:node.end_lineno])
     return found
 
 
@@ -159,6 +163,7 @@ def test_help_runs_as_a_plain_script():
         (["--local", "--profile", "dev", "--output", "x"], "--profile applies to Databricks Connect only"),
         (["--catalog", "main", "--schema", "demo; DROP TABLE x"], "contains a semicolon"),
         (["--catalog", "ma`in", "--schema", "demo"], "contains a backtick"),
+        (["--catalog", "main", "--schema", "demo", "--format", "csv"], "catalog tables are delta"),
     ],
 )
 def test_bad_input_is_a_clear_error(capsys, args, message):
@@ -518,6 +523,7 @@ def test_connect_builds_the_same_valid_data_as_classic(spark_modes, spark_connec
     classic session builds from the same arguments (same seed and partitions)."""
     args = ["--rows", "15", "--readings-per-equipment", "240", "--anomaly-rate", "0.1", "--tier", "2"]
     summary = run_generator(spark_modes.connect(spark_connect_server.url), tmp_path / "connect", *args)
+    assert summary["tables"]["sensor_data"]["target"] == f"{tmp_path / 'connect'}/sensor_data"
     assert {t: summary["tables"][t]["rows"] for t in TABLES} == {"equipment": 15, "sensor_data": 3600,
                                                                  "maintenance_records": 30}  # fmt: skip
     assert validator_report(tmp_path / "connect") is None, validator_report(tmp_path / "connect")

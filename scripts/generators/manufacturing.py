@@ -57,18 +57,12 @@ import numpy as np
 try:
     import dbldatagen as dg
     from pyspark.sql import DataFrame
-    from pyspark.sql import functions as F
 except ImportError:  # reported with the command that installs them when a run needs them
-    dg = DataFrame = F = None
+    dg = DataFrame = None
 
 INDUSTRY = "manufacturing"
 GENERATOR = "scripts/generators/manufacturing.py"
 TABLES = ("equipment", "sensor_data", "maintenance_records")
-CONTRACT_FILES = {
-    "equipment": "manufacturing_equipment.json",
-    "sensor_data": "manufacturing_sensor_data.json",
-    "maintenance_records": "manufacturing_maintenance.json",
-}
 
 # --- Sizes and windows (the Tier 1 generator's, so both tiers describe the same shop) -----------
 
@@ -91,9 +85,9 @@ INSTALL_DAYS = 4_383  # 2012-01-01 .. 2023-12-31 inclusive
 ROWS_PER_PARTITION = 1_000_000
 SMALL_TABLE_ROWS_PER_PARTITION = 10_000
 
-# Random streams that are not one column's draws (per-machine profile, anomaly layout): named like
-# columns and hashed with column_seed, so they change with --seed and with nothing else.
-ANOMALY_SALT = 106  # Tier 1's salt: the same seed gives the same failure-mode order in both tiers
+# The anomaly layout's driver-side draws (failure-mode order, permutation keys) come from NumPy
+# streams [seed, salt]; ANOMALY_SALT is Tier 1's, so a seed gives the same mode order in both tiers.
+ANOMALY_SALT = 106
 PERMUTATION_SALT = 109
 
 # --- Equipment types and their operating points (output units; see the Tier 1 generator) -------
@@ -997,6 +991,7 @@ def write_table(df, catalog, schema, table, mode="error", fmt="delta", contract=
 
 
 FORMATS = ("parquet", "delta", "csv", "json")
+CATALOG_FORMATS = ("delta", "parquet")
 MANIFEST = "_manifest.json"
 
 
@@ -1283,14 +1278,18 @@ def parse_arguments(argv: list[str] | None = None) -> tuple[argparse.ArgumentPar
     if args.catalog is not None and args.output is not None:
         parser.error("pass either --catalog/--schema or --output, not both")
     for value, kind in ((args.catalog, "catalog"), (args.schema, "schema")):
-        try:
-            check_identifier(value, kind) if value is not None else None
-        except ValueError as error:
-            parser.error(f"--{kind}: {error}")
+        if value is not None:
+            try:
+                check_identifier(value, kind)
+            except ValueError as error:
+                parser.error(f"--{kind}: {error}")
     if args.profile and (args.local or args.remote):
         parser.error("--profile applies to Databricks Connect only, not with --local or --remote")
     if args.format is None:
         args.format = "delta" if args.catalog else "parquet"
+    if args.catalog and args.format not in CATALOG_FORMATS:
+        parser.error(f"--format {args.format} is for --output folders; catalog tables are delta "
+                     "(parquet on a local Spark catalog, where Delta needs jars)")
     sensor_rows = args.sensor_rows or args.rows * (args.readings_per_equipment or DEFAULT_READINGS_PER_EQUIPMENT)
     longest_series = -(-sensor_rows // args.rows)
     if longest_series * args.sample_seconds > WINDOW_SECONDS:
@@ -1348,16 +1347,18 @@ def generate(spark, args: argparse.Namespace) -> dict:
     progress(f"manufacturing: {plan.rows['equipment']:,} machines, {plan.rows['sensor_data']:,} readings, "
              f"{plan.rows['maintenance_records']:,} work orders -> {destination} ({args.format}, tier {args.tier})")
     frames = build_tables(spark, args, plan)
-    tables = {}
+    tables, targets = {}, {}
     for table in TABLES:
         begun = time.perf_counter()
         if args.catalog:
             written = write_table(frames[table], args.catalog, args.schema, table, mode=args.mode, fmt=args.format,
                                   contract=table_contract(table), seed=args.seed)
-            tables[table] = {"rows": plan.rows[table], "target": written["table"]}
+            tables[table] = {"rows": plan.rows[table]}
+            targets[table] = written["table"]
         else:
             tables[table] = {"rows": plan.rows[table], **write_folder_table(frames[table], args.output, table,
                                                                              args.format, args.mode == "overwrite")}
+            targets[table] = f"{args.output.rstrip('/')}/{table}"
         tables[table]["seconds"] = round(time.perf_counter() - begun, 3)
         progress(f"  {table}: {plan.rows[table]:,} rows in {tables[table]['seconds']:.2f}s")
     if args.output:
@@ -1374,7 +1375,8 @@ def generate(spark, args: argparse.Namespace) -> dict:
             "tables": tables,
         })  # fmt: skip
     return {"destination": destination, "seed": args.seed, "format": args.format, "tier": args.tier,
-            "tables": tables, "seconds": round(time.perf_counter() - started, 3)}
+            "tables": {table: {**info, "target": targets[table]} for table, info in tables.items()},
+            "seconds": round(time.perf_counter() - started, 3)}
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -54,6 +54,12 @@ Memory: the few numbers children need from their parents live in arrays (custome
 accounts ~31 bytes each, so 10M accounts take ~0.3 GiB); every table is generated and written in
 1M-row chunks, never whole.
 
+Unity Catalog: ``--catalog C --schema S`` also writes every table to C.S.<table> over
+Databricks Connect (Arrow slices; synthetic marker and contract comments; existing tables only
+replaced with ``--mode overwrite`` and only if this tool made them): ``uv run --python 3.12 --with
+"databricks-connect>=16.4,<17" scripts/generators/polars/financial.py --catalog main --schema demo``.
+Without --catalog nothing imports pyspark or databricks-connect.
+
 Example: ``uv run scripts/generators/polars/financial.py --rows 100000 --format delta``.
 In a notebook: ``main(["--rows", "5000", "--output", "/Volumes/main/demo/raw/financial"])``.
 Reproducibility: the same seed, options and pinned library versions give the same data.

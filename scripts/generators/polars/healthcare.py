@@ -41,6 +41,12 @@ Same ``--seed`` → same data (with the pinned polars/numpy/mimesis versions abo
 Tables of any size are generated and written in chunks of 1M rows; what stays in memory for
 the whole run is a few numbers per patient and per provider (≈15 bytes per patient).
 
+Unity Catalog: ``--catalog C --schema S`` also writes every table to C.S.<table> over
+Databricks Connect (Arrow slices; synthetic marker and contract comments; existing tables only
+replaced with ``--mode overwrite`` and only if this tool made them): ``uv run --python 3.12 --with
+"databricks-connect>=16.4,<17" scripts/generators/polars/healthcare.py --catalog main --schema demo``.
+Without --catalog nothing imports pyspark or databricks-connect.
+
 Example: ``uv run scripts/generators/polars/healthcare.py --rows 10000 --format delta``
 In a notebook: paste the file, then call ``main(["--rows", "5000", "--output", "/Volumes/…"])``.
 """

@@ -46,6 +46,12 @@ Chunks (memory stays bounded at any size): devices and events in blocks of 1,000
 sensor readings in blocks of whole devices (as many as fit in 1,000,000 rows); telemetry in
 blocks of whole tracks. Chunk sizes are part of the reproducibility contract.
 
+Unity Catalog: ``--catalog C --schema S`` also writes every table to C.S.<table> over
+Databricks Connect (Arrow slices; synthetic marker and contract comments; existing tables only
+replaced with ``--mode overwrite`` and only if this tool made them): ``uv run --python 3.12 --with
+"databricks-connect>=16.4,<17" scripts/generators/polars/iot.py --catalog main --schema demo``.
+Without --catalog nothing imports pyspark or databricks-connect.
+
 Example: ``uv run scripts/generators/polars/iot.py --rows 2000 --days 14 --interval-minutes 15``
 (2000 devices, 2000 x 3 x 1344 = 8,064,000 readings). In a notebook: ``main(["--rows", "500"])``.
 """

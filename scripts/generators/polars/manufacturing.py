@@ -38,6 +38,12 @@ and ``--late-rate`` (times 1-8 days past the last reading, each late reading on 
 own) make dirty data the validator reports as injected; tests/test_polars_manufacturing.py
 measures each rate.
 
+Unity Catalog: ``--catalog C --schema S`` also writes every table to C.S.<table> over
+Databricks Connect (Arrow slices; synthetic marker and contract comments; existing tables only
+replaced with ``--mode overwrite`` and only if this tool made them): ``uv run --python 3.12 --with
+"databricks-connect>=16.4,<17" scripts/generators/polars/manufacturing.py --catalog main --schema demo``.
+Without --catalog nothing imports pyspark or databricks-connect.
+
 Example: ``uv run scripts/generators/polars/manufacturing.py --rows 500 --anomaly-rate 0.03``.
 In a notebook: paste the file, then ``main(["--rows", "200", "--output", "/Volumes/c/s/v/mfg"])``.
 """

@@ -67,6 +67,12 @@ Scale, measured on a 2-core machine: ``--rows 1000000`` (42 million rows over th
 generated and written in chunks, transactions with their line items from one random stream per
 chunk, so line items and totals agree without holding a table in memory.
 
+Unity Catalog: ``--catalog C --schema S`` also writes every table to C.S.<table> over
+Databricks Connect (Arrow slices; synthetic marker and contract comments; existing tables only
+replaced with ``--mode overwrite`` and only if this tool made them): ``uv run --python 3.12 --with
+"databricks-connect>=16.4,<17" scripts/generators/polars/retail.py --catalog main --schema demo``.
+Without --catalog nothing imports pyspark or databricks-connect.
+
 Example: ``uv run scripts/generators/polars/retail.py --rows 100000 --format delta --output out/retail``
 In a notebook (after ``%pip install polars mimesis deltalake``), paste this file into a cell: it
 runs with the defaults; call ``main(["--rows", "100000", "--output",

@@ -25,8 +25,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import polars as pl
 import pytest
-
-from conftest import REPO, SCHEMAS, SCRIPTS, load_script
+from conftest import SCHEMAS, SCRIPTS, load_script
 
 gen = load_script("generators/financial.py")
 tier1 = load_script("generators/polars/financial.py")
@@ -210,7 +209,7 @@ def test_bad_input_is_a_clear_usage_error(capsys, options, message):
 
 def test_bad_input_from_the_shell_has_no_traceback(tmp_path):
     completed = subprocess.run([sys.executable, str(SCRIPT), "--rows", "abc", "--output", str(tmp_path)],
-                               capture_output=True, text=True, cwd=tmp_path, timeout=120)
+                               check=False, capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert completed.returncode == 2
     assert "Traceback" not in completed.stderr and "error:" in completed.stderr
     assert completed.stdout == ""
@@ -717,7 +716,7 @@ def test_script_end_to_end_in_a_subprocess_with_one_account(spark_modes, tmp_pat
     assert drawn[0]["type"] not in gen.INVESTMENT_TYPES  # so the run below exercises the override
     command = [sys.executable, str(SCRIPT), "--local", "--rows", "1", "--customers", "3", "--trades", "5",
                "--transactions", "7", "--seed", "3", "--output", str(tmp_path / "out")]
-    completed = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    completed = subprocess.run(command, check=False, capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert completed.returncode == 0, completed.stderr[-3000:]
     summary = json.loads(completed.stdout)
     assert {t: v["rows"] for t, v in summary["tables"].items()} == {
@@ -726,7 +725,7 @@ def test_script_end_to_end_in_a_subprocess_with_one_account(spark_modes, tmp_pat
     frames = read(tmp_path / "out")
     assert frames["accounts"]["type"][0] == "brokerage"
     assert_integrity(frames, {"customers": 3, "accounts": 1, "trades": 5, "transactions": 7})
-    refused = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    refused = subprocess.run(command, check=False, capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert refused.returncode == 2 and "--mode overwrite" in refused.stderr and "Traceback" not in refused.stderr
 
 

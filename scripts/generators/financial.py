@@ -679,7 +679,8 @@ def literal_array(values, element_type: str = "string"):
     literal is one plan node, and the optimizer folds the split into a constant once per query.
     """
     texts = [str(value) for value in values]
-    assert not any(ARRAY_SEPARATOR in text for text in texts), "a pool value holds the separator"
+    if any(ARRAY_SEPARATOR in text for text in texts):
+        raise ValueError(f"a pool value holds the separator {ARRAY_SEPARATOR!r}")
     array = F.split(F.lit(ARRAY_SEPARATOR.join(texts)), ARRAY_SEPARATOR)
     return array if element_type == "string" else array.cast(f"array<{element_type}>")
 
@@ -710,7 +711,8 @@ def cumulative_case(u: str, total: int, choices: list[tuple[str, int]]) -> str:
         if weight > 0:
             edge += weight
             branches.append(f"WHEN {slot} < {edge} THEN '{label}'")
-    assert edge == total, f"weights sum to {edge}, not {total}"
+    if edge != total:
+        raise ValueError(f"weights sum to {edge}, not {total}")
     return "CASE " + " ".join(branches) + " END"
 
 
@@ -927,7 +929,7 @@ def build_customers(spark: SparkSession, rows: int, seed: int, partitions: int, 
                   F.lit(HOUSE_NUMBER), F.expr(f"cast(1 + {uniform_index('u_house', 9_999)} as string)")).alias("street_address"),
         "city",
         "state",
-        F.expr(f"lpad(cast(zip_low + cast(floor(u_zip * zip_span) as int) as string), 5, '0')").alias("postal_code"),
+        F.expr("lpad(cast(zip_low + cast(floor(u_zip * zip_span) as int) as string), 5, '0')").alias("postal_code"),
         "region",
         F.expr(epoch_date("since_day - age_days")).alias("date_of_birth"),
         F.expr(epoch_date("since_day")).alias("customer_since"),

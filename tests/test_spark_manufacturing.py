@@ -631,3 +631,39 @@ def test_runs_as_a_notebook_with_widgets(spark, tmp_path, monkeypatch, capsys):
     assert summary["tier"] == 3 and summary["tables"]["sensor_data"]["rows"] == 144
     assert widgets.values["seed"] == "42" and widgets.values["dry_run"] == "false"  # defaults shown as widgets
     assert validator_report(tmp_path / "nb") is None, validator_report(tmp_path / "nb")
+
+
+@pytest.mark.slow
+@pytest.mark.spark
+@pytest.mark.connect
+@pytest.mark.databricks_connect
+def test_databricks_connect_16_4_client_generates_the_classic_data(spark_modes, tmp_path):
+    """The Tier 2 path as a Databricks Connect user runs it (get_spark -> DatabricksSession.remote,
+    Python 3.12, the pyspark 3.5 fork, NumPy 1.26) against a local pyspark 4.0 Connect server:
+    validator clean, and the same data as classic Spark builds."""
+    from spark_support import ConnectServer, ensure_venv, python312, unavailable
+
+    interpreter = python312()
+    if interpreter is None:
+        unavailable("no Python 3.12 interpreter for the databricks-connect client")
+    requirements = [line.strip() for line in (Path(__file__).parent / "dbconnect_client" / "requirements.txt")
+                    .read_text().splitlines() if line.strip() and not line.startswith("#")]  # fmt: skip
+    client = ensure_venv("dbconnect-16.4-mimesis", interpreter, [*requirements, "mimesis==22.2.0"])
+    args = ["--rows", "15", "--readings-per-equipment", "240", "--anomaly-rate", "0.1"]
+    server = ConnectServer(tmp_path / "server", worker_python=sys.executable, name="manufacturing-dbconnect")
+    server.start()
+    try:
+        environment = {k: v for k, v in os.environ.items()
+                       if k not in ("SPARK_REMOTE", "PYTHONPATH", "SPARK_HOME", "SPARK_CONNECT_MODE_ENABLED")}
+        run = subprocess.run([str(client), str(SCRIPT), "--remote", server.url, "--output", str(tmp_path / "dbconnect"),
+                              *args], capture_output=True, text=True, timeout=900, env=environment)  # fmt: skip
+    finally:
+        server.stop()
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert validator_report(tmp_path / "dbconnect") is None, validator_report(tmp_path / "dbconnect")
+    versions = json.loads((tmp_path / "dbconnect" / "_manifest.json").read_text())["versions"]
+    assert versions["databricks-connect"].startswith("16.4.") and versions["python"].startswith("3.12.")
+    run_generator(spark_modes.classic(), tmp_path / "classic", *args)
+    dbconnect, classic = sorted_frames(tmp_path / "dbconnect"), sorted_frames(tmp_path / "classic")
+    for table in TABLES:
+        assert dbconnect[table].equals(classic[table]), table

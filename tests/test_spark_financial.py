@@ -104,13 +104,22 @@ def test_file_is_a_databricks_notebook_whose_cells_compile():
 
 
 def top_level(path: Path) -> dict[str, str]:
+    """Source of each top-level function, class and assignment (as ast.get_source_segment gives it,
+    which re-splits the whole file on every call: 10 s for this one)."""
     source = path.read_text()
+    lines = source.splitlines(keepends=True)
+
+    def segment(node: ast.AST) -> str:
+        head = "".join(lines[node.lineno - 1:node.end_lineno - 1])
+        last = lines[node.end_lineno - 1].encode()[:node.end_col_offset].decode()  # offsets count UTF-8 bytes
+        return head + last
+
     found = {}
     for node in ast.parse(source).body:
         if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-            found[node.name] = ast.get_source_segment(source, node)
+            found[node.name] = segment(node)
         elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            found[node.targets[0].id] = ast.get_source_segment(source, node)
+            found[node.targets[0].id] = segment(node)
     return found
 
 

@@ -708,6 +708,19 @@ def test_folder_output_refuses_what_it_did_not_write(spark_modes, tmp_path):
 
 
 @spark_test
+def test_a_non_latin_locale_keeps_emails_and_addresses_valid(spark_modes):
+    """Japanese names have no Latin letters: emails fall back to "client", streets keep their own
+    format with the row's house number (the customers table only: the locale changes nothing else)."""
+    spark = spark_modes.classic()
+    customers = pl.from_arrow(gen.build_customers(spark, 300, 8, 2, 2, gen.build_pools("ja", 8)).toArrow())
+    assert customers["email"].str.contains(r"^client\.client[0-9]+@example\.(com|net|org)$").all()
+    assert customers["email"].is_unique().all()
+    assert not customers["street_address"].str.contains(gen.HOUSE_NUMBER, literal=True).any()
+    assert customers["street_address"].str.contains(r"[0-9]").all()
+    assert customers["first_name"].str.contains(r"[^\x00-\x7f]").all()
+
+
+@spark_test
 def test_delta_without_delta_lake_is_a_clear_error(spark_modes, tmp_path):
     with pytest.raises(gen.OutputError, match="no Delta Lake.*--format parquet"):
         gen.generate(spark_modes.classic(), args("--rows", "2", "--trades", "0", "--transactions", "0",

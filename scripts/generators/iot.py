@@ -492,7 +492,7 @@ class Permutation:
 def rank_bounds(total: int, weights) -> list[int]:
     """Cumulative rank bounds giving each category round(total x weight) members, summing to total."""
     cumulative = np.cumsum([0, *weights]) / sum(weights)
-    return [int(math.floor(total * c + 0.5)) for c in cumulative]
+    return [math.floor(total * float(c) + 0.5) for c in cumulative]
 
 
 def rank_case(rank: str, bounds: list[int]) -> str:
@@ -502,7 +502,7 @@ def rank_case(rank: str, bounds: list[int]) -> str:
 
 
 def rounded_half_up(x: float) -> int:
-    return int(math.floor(x + 0.5))
+    return math.floor(x + 0.5)
 
 
 # COMMAND ----------
@@ -781,7 +781,7 @@ def with_device_profile(frame, plan: Plan, draws: Draws):
         f"{draws.below('site', len(sites['lat']), 'device')} AS site",
     )
     degraded_low, degraded_high = sb[DEGRADED], sb[DEGRADED + 1]
-    return frame.selectExpr(
+    frame = frame.selectExpr(
         "*",
         f"{rank_case('type_rank', tb)} AS type_index",
         f"{rank_case('status_rank', sb)} AS status_index",
@@ -789,11 +789,14 @@ def with_device_profile(frame, plan: Plan, draws: Draws):
         f"""CASE WHEN status_rank < {degraded_low}L THEN status_rank
                  WHEN status_rank < {degraded_high}L THEN status_rank - {degraded_low}L
                  ELSE status_rank - {degraded_high - degraded_low}L END AS pop_rank""",
-        f"""round(least(greatest({sql_pick(sites['lat'], 'site')}
-                 + {DEVICE_SPREAD_DEG!r}D * {draws.normal('home lat', 'device')}, -90D), 90D), 6) AS home_lat""",
-        f"round({wrap_longitude_sql(sql_pick(sites['lon'], 'site') + f' + {DEVICE_SPREAD_DEG!r}D * ' + draws.normal('home lon', 'device'))}, 6)"
-        " AS home_lon",
+        f"{sql_pick(sites['lat'], 'site')} + {DEVICE_SPREAD_DEG!r}D * {draws.normal('home lat', 'device')} AS lat_unclipped",
+        f"{sql_pick(sites['lon'], 'site')} + {DEVICE_SPREAD_DEG!r}D * {draws.normal('home lon', 'device')} AS lon_unwrapped",
         f"{draws.below('report offset', plan.interval_s, 'device')} AS offset_s",
+    )
+    return frame.selectExpr(
+        "*",
+        "round(least(greatest(lat_unclipped, -90D), 90D), 6) AS home_lat",
+        f"round({wrap_longitude_sql('lon_unwrapped')}, 6) AS home_lon",
     )
 
 
@@ -1232,7 +1235,7 @@ def write_catalog_table(spark, frame, catalog: str, schema: str, table: str, fmt
         if exists:
             spark.sql(f"DROP TABLE {name}")
         writer.create()
-    spark.sql(f"COMMENT ON TABLE {name} IS {sql_string(TABLE_COMMENTS.get(table, 'Synthetic data'))}")
+    spark.sql(f"COMMENT ON TABLE {name} IS {sql_string(TABLE_COMMENTS[table])}")
     return spark.table(name).count()
 
 
@@ -1332,12 +1335,15 @@ def prune_uncommitted(folder: Path) -> None:
 
 
 def start_sensor_stream(spark, plan: Plan, rows_per_second: int, trigger_seconds: float, checkpoint: str,
-                        path: str | None = None, table: str | None = None, partitions: int | None = None):
-    """Start the readings stream into a parquet folder (`path`) or a catalog table (`table`)."""
+                        path: str | None = None, table: str | None = None, partitions: int | None = None,
+                        fmt: str = "parquet"):
+    """Start the readings stream into a folder of part files (`path`) or a catalog table (`table`)."""
     readings = conform(build_sensor_stream(spark, plan, rows_per_second, partitions), "sensor_readings")
-    writer = (readings.writeStream.format("parquet" if path else "delta").outputMode("append")
+    writer = (readings.writeStream.format(fmt).outputMode("append")
               .option("checkpointLocation", checkpoint).trigger(processingTime=f"{trigger_seconds:g} seconds")
               .queryName(f"iot_sensor_readings_stream_{plan.seed}"))
+    if fmt == "csv":
+        writer = writer.option("header", True)
     if path:
         return writer.start(path)
     return writer.toTable(table)
@@ -1691,13 +1697,13 @@ def run_stream(spark, plan: Plan, args: argparse.Namespace, directory: Path | No
         if not args.checkpoint:
             shutil.rmtree(checkpoint, ignore_errors=True)
         query = start_sensor_stream(spark, plan, args.rows_per_second, args.trigger_seconds, checkpoint,
-                                    path=str(path), partitions=args.partitions)
+                                    path=str(path), partitions=args.partitions, fmt=args.format)
     else:
         table = quoted(args.catalog, args.schema, STREAM_TABLE)
         # plan_catalog_writes allowed only our own earlier stream table here (--mode overwrite).
         spark.sql(f"DROP TABLE IF EXISTS {table}")
         query = start_sensor_stream(spark, plan, args.rows_per_second, args.trigger_seconds, args.checkpoint,
-                                    table=table, partitions=args.partitions)
+                                    table=table, partitions=args.partitions, fmt=args.format)
         spark.sql(f"ALTER TABLE {table} SET TBLPROPERTIES "
                   f"('{SYNTHETIC_PROPERTY}'='true', 'generator'='{GENERATOR}', 'seed'='{plan.seed}')")
     progress(f"  {STREAM_TABLE}: streaming {args.rows_per_second:,} rows/s "
@@ -1722,7 +1728,8 @@ def run_stream(spark, plan: Plan, args: argparse.Namespace, directory: Path | No
     if query.exception() is not None:
         raise RuntimeError(f"the {STREAM_TABLE} stream failed: {query.exception()}")
     if directory is not None:
-        written = spark.read.parquet(str(directory / STREAM_TABLE)).count()
+        written = (spark.read.format(args.format).options(**({"header": True} if args.format == "csv" else {}))
+                   .load(str(directory / STREAM_TABLE)).count())
         manifest["tables"][STREAM_TABLE] = {"rows": written, "path": STREAM_TABLE, "bytes": folder_bytes(directory / STREAM_TABLE),
                                             "streaming": True}
         write_manifest(directory, manifest)

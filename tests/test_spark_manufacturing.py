@@ -513,6 +513,16 @@ def test_same_seed_same_data_other_seed_other_data(spark, tmp_path):
     assert not first["sensor_data"]["is_anomaly"].equals(other["sensor_data"]["is_anomaly"])  # anomalies move too
 
 
+@pytest.mark.spark
+def test_csv_and_json_parts_are_contract_clean(spark, tmp_path):
+    """Text formats carry no types: the validator parses every value (timestamps need their offset)."""
+    for fmt in ("csv", "json"):
+        run_generator(spark, tmp_path / fmt, "--rows", "3", "--readings-per-equipment", "24", "--format", fmt,
+                      "--anomaly-rate", "0.25")
+        assert validator_report(tmp_path / fmt) is None, validator_report(tmp_path / fmt)
+        assert sorted(p.suffix for p in (tmp_path / fmt / "sensor_data").glob("part-*"))[0] == f".{fmt}"
+
+
 # --- Over Spark Connect -----------------------------------------------------------------------------
 
 

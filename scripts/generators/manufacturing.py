@@ -720,13 +720,9 @@ def build_sensor_data(spark, layout: SensorLayout, partitions: int, tier: int = 
 def gamma_sql(seed: int, column: str, shapes: list[int], scales: list[float]) -> str:
     """Gamma(shape, scale) by work-order type with whole-number shapes: scale x a sum of `shape`
     exponentials -ln(1 - U), so the mean is shape x scale exactly (no rescaling)."""
-    terms = [f"IF({by_type_index(shapes, 'type_index')} >= {k + 1}, -ln(1 - rand({column_seed(seed, f'{column}:{k}')})), 0D)"
+    terms = [f"IF({pick(shapes, 'type_index')} >= {k + 1}, -ln(1 - rand({column_seed(seed, f'{column}:{k}')})), 0D)"
              for k in range(max(shapes))]  # fmt: skip
-    return f"{by_type_index(scales, 'type_index')} * ({' + '.join(terms)})"
-
-
-def by_type_index(values, index_sql: str) -> str:
-    return pick(values, index_sql)
+    return f"{pick(scales, 'type_index')} * ({' + '.join(terms)})"
 
 
 def build_maintenance_records(spark, rows: int, layout: SensorLayout, partitions: int, tier: int = 2,

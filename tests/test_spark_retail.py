@@ -150,6 +150,10 @@ def top_level_definitions(path: Path) -> dict[str, str]:
     ("utils/spark_session.py", ["LOCAL_SPARK_CONF", "CONNECT_COMMAND", "LOCAL_COMMAND", "get_spark", "column_seed"]),
     ("utils/us_places.py", ["US_CENSUS_REGIONS", "US_PLACES"]),
     ("utils/mimesis_text.py", ["SAFE_DEFAULTS", "_provider_class", "_row_seed", "mimesis_text"]),
+    ("utils/output.py", ["TOOL", "MARKER", "MODES", "SYNTHETIC_NOTE", "MAX_NAME_LENGTH", "UC_FORBIDDEN", "TOOL_FORBIDDEN",
+                         "check_identifier", "quote_identifier", "qualified_name", "OutputError", "sql_string",
+                         "contract_mismatches", "table_properties", "created_by_this_tool", "write_table"]),
+    ("utils/uc_setup.py", ["COMMENT", "provisioning_statements", "catalog_exists"]),
 ])
 def test_inlined_copies_are_verbatim(pattern: str, names: list[str]) -> None:
     shared, copied = top_level_definitions(SCRIPTS / pattern), top_level_definitions(SCRIPT)
@@ -208,6 +212,8 @@ def test_poisson_table_and_sql_helpers() -> None:
     (["--output", "x", "--locale", "xx"], "is not a Mimesis locale"),
     (["--output", "x", "--format", "xml"], "invalid choice: 'xml'"),
     (["--output", "x", "--tier", "4"], "invalid choice: 4"),
+    (["--catalog", "main", "--schema", "x`; DROP TABLE y"], "schema name 'x`; DROP TABLE y' contains a backtick"),
+    (["--catalog", "my.catalog", "--schema", "s"], "contains a period"),
 ])
 def test_bad_arguments_stop_with_a_usage_error(capsys, argv: list[str], message: str) -> None:
     with pytest.raises(SystemExit) as stopped:
@@ -594,7 +600,7 @@ def test_catalog_output_marks_tables_and_refuses_what_it_did_not_create(spark, c
     spark.sql(f"CREATE TABLE spark_catalog.{schema}.stores (store_id BIGINT) USING parquet")
     with pytest.raises(SystemExit):
         attempt("--mode", "overwrite")
-    assert "is not marked synthetic" in capsys.readouterr().err
+    assert "was not created by databricks-data-gen (no synthetic marker)" in capsys.readouterr().err
     assert {row.tableName for row in spark.sql(f"SHOW TABLES IN spark_catalog.{schema}").collect()} == {"stores"}
     spark.sql(f"DROP TABLE spark_catalog.{schema}.stores")
 
@@ -604,13 +610,14 @@ def test_catalog_output_marks_tables_and_refuses_what_it_did_not_create(spark, c
     for table in TABLES:
         name = f"spark_catalog.{schema}.{table}"
         properties = {row.key: row.value for row in spark.sql(f"SHOW TBLPROPERTIES {name}").collect()}
-        assert properties["synthetic"] == "true" and properties["seed"] == "42", table
+        assert properties["synthetic"] == "true" and properties["synthetic.seed"] == "42", table
+        assert properties["synthetic.generator"] == "databricks-data-gen", table
         assert spark.table(name).count() == summary["tables"][table]["rows"]
         description, columns = retail.CONTRACTS[table]
         comments = {row.col_name: row.comment for row in spark.sql(f"DESCRIBE TABLE {name}").collect()}
         assert all(comments[column] == comment for column, _, _, comment in columns), table
         detail = {row.col_name: row.data_type for row in spark.sql(f"DESCRIBE TABLE EXTENDED {name}").collect()}
-        assert detail["Comment"].endswith(description)
+        assert detail["Comment"].startswith(description) and "Synthetic data" in detail["Comment"]
     lines = spark.table(f"spark_catalog.{schema}.line_items")
     transactions = spark.table(f"spark_catalog.{schema}.transactions")
     mismatched = (lines.groupBy("txn_id").sum("line_total").withColumnRenamed("sum(line_total)", "total")
@@ -625,7 +632,7 @@ def test_catalog_output_marks_tables_and_refuses_what_it_did_not_create(spark, c
     after = spark.table(f"spark_catalog.{schema}.customers").select("email").orderBy("customer_id").collect()
     assert len(after) == 40 and before != after
     properties = {row.key: row.value for row in spark.sql(f"SHOW TBLPROPERTIES spark_catalog.{schema}.customers").collect()}
-    assert properties["seed"] == "43"
+    assert properties["synthetic.seed"] == "43"
     spark.sql(f"DROP SCHEMA spark_catalog.{schema} CASCADE")
 
 

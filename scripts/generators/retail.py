@@ -24,9 +24,10 @@
 # MAGIC (1 - discount) rounded half up to the cent, and each transaction's `amount` is exactly the sum of
 # MAGIC its lines.
 # MAGIC
-# MAGIC **In a notebook**: run all; parameters come from the widgets at the top (`catalog` and `schema`, or
-# MAGIC `output`, must be filled in). Tier 3 (the notebook default) also writes per-customer Mimesis street
-# MAGIC addresses through a `PyfuncText` UDF.
+# MAGIC **In a notebook**: Run all. The first run adds the widgets (same names and defaults as the
+# MAGIC command-line options) and stops, asking where to write: fill in `catalog` and `schema` (or `output`)
+# MAGIC and run again. Tier 3 (the notebook default) also writes per-customer Mimesis street addresses
+# MAGIC through a `PyfuncText` UDF; `tier` = 2 gives exactly the Connect-safe data.
 # MAGIC
 # MAGIC **From a terminal** (Tier 2, Connect-safe):
 # MAGIC
@@ -1551,7 +1552,7 @@ def checked_arguments(parser, argv):
     return args
 
 
-def library_versions(spark) -> dict[str, str]:
+def spark_library_versions(spark) -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     versions = {"python": sys.version.split()[0], "spark": spark.version}
@@ -1605,7 +1606,7 @@ def run(spark, args, parser) -> dict:
     seconds = round(time.perf_counter() - started, 3)
     destination.finish({
         "generator": GENERATOR, "industry": INDUSTRY, "seed": args.seed, "format": args.format, "tier": args.tier,
-        "arguments": dict(vars(args)), "versions": library_versions(spark),
+        "arguments": dict(vars(args)), "versions": spark_library_versions(spark),
         "tables": {table: {key: value for key, value in result.items() if key != "target"}
                    for table, result in tables.items()},
         "seconds": seconds,

@@ -55,7 +55,7 @@ def column_spec(table: str, column: str) -> dict:
 
 
 def run_generator(spark, directory: Path, *args: str) -> dict:
-    _, arguments = mfg.parse_arguments([*args, "--output", str(directory)])
+    _, arguments = mfg.parse_args([*args, "--output", str(directory)])
     return mfg.generate(spark, arguments)
 
 
@@ -129,6 +129,7 @@ def top_level_definitions(path: Path) -> dict[str, str]:
     ("output.py", ["TOOL", "MARKER", "MODES", "SYNTHETIC_NOTE", "MAX_NAME_LENGTH", "UC_FORBIDDEN", "TOOL_FORBIDDEN",
                    "check_identifier", "quote_identifier", "qualified_name", "OutputError", "sql_string",
                    "contract_mismatches", "table_properties", "created_by_this_tool", "write_table"]),
+    ("uc_setup.py", ["catalog_exists", "check_identifier", "quote_identifier", "qualified_name"]),
 ])  # fmt: skip
 def test_shared_helpers_are_verbatim_copies(pattern, names):
     shared = top_level_definitions(SCRIPTS / "utils" / pattern)
@@ -558,7 +559,7 @@ def test_catalog_tables_are_marked_commented_and_never_overwritten_blindly(spark
             "--rows", "3", "--readings-per-equipment", "24", "--maintenance", "4"]  # fmt: skip
 
     def run(*extra: str) -> dict:
-        _, args = mfg.parse_arguments([*base, *extra])
+        _, args = mfg.parse_args([*base, *extra])
         return mfg.generate(spark, args)
 
     spark.sql(f"DROP SCHEMA IF EXISTS spark_catalog.{schema} CASCADE")
@@ -586,7 +587,7 @@ def test_catalog_tables_are_marked_commented_and_never_overwritten_blindly(spark
         run("--mode", "overwrite")
     assert spark.table(f"spark_catalog.{schema}.maintenance_records").columns == ["note"]
     assert mfg.table_properties(spark, name)["synthetic.seed"] == "7"
-    _, missing = mfg.parse_arguments(["--catalog", "no_such_catalog", "--schema", schema])
+    _, missing = mfg.parse_args(["--catalog", "no_such_catalog", "--schema", schema])
     with pytest.raises(mfg.OutputError, match="catalog 'no_such_catalog' does not exist .*create it"):
         mfg.generate(spark, missing)
     spark.sql(f"DROP SCHEMA IF EXISTS spark_catalog.{schema} CASCADE")

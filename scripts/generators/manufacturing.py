@@ -886,10 +886,10 @@ def column_seed(seed, column):
 # COMMAND ----------
 
 # Output: Unity Catalog tables through write_table and its helpers, copied verbatim from
-# scripts/utils/output.py (contract comments, synthetic marker, refusals; tests keep the copies
-# identical), or a folder of part files per table plus _manifest.json, the layout the validator
-# reads. Nothing is written over data this tool did not write, and every refusal comes before the
-# first table is written.
+# scripts/utils/output.py (catalog_exists from uc_setup.py; tests keep the copies identical):
+# contract comments, synthetic marker, refusals. Or a folder of part files per table plus
+# _manifest.json, the layout the validator reads. Nothing is written over data this tool did not
+# write, and every refusal comes before the first table is written.
 TOOL = "databricks-data-gen"
 MARKER = {"synthetic": "true", "synthetic.generator": TOOL}
 MODES = ("error", "overwrite", "append")
@@ -986,7 +986,7 @@ def write_table(df, catalog, schema, table, mode="error", fmt="delta", contract=
     return {"table": f"{catalog}.{schema}.{table}", "mode": mode, "format": fmt}
 
 
-FORMATS = ("parquet", "delta", "csv", "json")
+FORMATS = ("parquet", "csv", "json", "delta")
 CATALOG_FORMATS = ("delta", "parquet")
 MANIFEST = "_manifest.json"
 
@@ -998,7 +998,7 @@ def table_contract(table: str) -> dict:
                         for name, kind in SCHEMAS[table].items()]}
 
 
-def catalog_exists(spark, catalog: str) -> bool:
+def catalog_exists(spark, catalog):
     check_identifier(catalog, "catalog")
     # SHOW CATALOGS, not LIKE: its pattern language treats * and | specially.
     return catalog.lower() in {row[0].lower() for row in spark.sql("SHOW CATALOGS").collect()}
@@ -1258,7 +1258,7 @@ def widget_arguments(parser: argparse.ArgumentParser, dbutils) -> list[str]:
     return argv
 
 
-def parse_arguments(argv: list[str] | None = None) -> tuple[argparse.ArgumentParser, argparse.Namespace]:
+def parse_args(argv: list[str] | None = None) -> tuple[argparse.ArgumentParser, argparse.Namespace]:
     parser = build_parser()
     if argv is None and in_notebook():
         argv = widget_arguments(parser, globals()["dbutils"])
@@ -1376,7 +1376,7 @@ def generate(spark, args: argparse.Namespace) -> dict:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser, args = parse_arguments(argv)
+    parser, args = parse_args(argv)
     plan = plan_run(args)
     if args.dry_run:
         summary = {

@@ -672,9 +672,8 @@ def sql_number(value) -> str:
     return f"{float(value)!r}D"
 
 
-def sql_string(text: str) -> str:
-    """A SQL string literal; Spark's default parser treats backslash as an escape character."""
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+# sql_string (a quoted SQL string literal) is the verbatim copy of scripts/utils/output.py in the
+# output cell below.
 
 
 def sql_array(values) -> str:
@@ -768,21 +767,24 @@ class Draws:
         angle = self.uniform(f"{stream}/angle", *keys)
         return f"(sqrt(-2D * ln({radius})) * cos({2 * math.pi!r}D * {angle}))"
 
-    def gamma(self, stream: str, key: str, shape_sql: str, scale_sql: str) -> str:
-        """Gamma(shape, scale) with the true parameters (shape ≥ 1), by Marsaglia–Tsang: z normal,
-        v = (1 + c z)^3, accept d v when ln u < z²/2 + d - d v + d ln v; the first of
-        GAMMA_ATTEMPTS accepted candidates is taken. shape/scale may be column expressions."""
-        d = f"({shape_sql} - {1 / 3!r}D)"
-        c = f"(1D / sqrt(9D * {d}))"
+    def gamma(self, name: str, stream: str, key: str, shape_sql: str, scale_sql: str) -> dict[str, str]:
+        """Columns ending in ``name`` = Gamma(shape, scale) with the true parameters (shape ≥ 1), by
+        Marsaglia–Tsang: z normal, v = (1 + c z)^3, accept d v when ln u < z²/2 + d - d v + d ln v;
+        the first of GAMMA_ATTEMPTS accepted candidates is taken. shape/scale may be SQL over
+        columns. Each candidate is its own column, so the accept test refers to it by name instead
+        of repeating its formula (smaller plans, faster to analyse and compile)."""
+        columns = {f"{name}_d": f"({shape_sql}) - {1 / 3!r}D"}
+        columns[f"{name}_c"] = f"1D / sqrt(9D * {name}_d)"
         branches = []
         for attempt in range(GAMMA_ATTEMPTS):
-            z = self.normal(f"{stream}/z{attempt}", key)
-            base = f"(1D + {c} * {z})"
-            v = f"({base} * {base} * {base})"
+            z, v = f"{name}_z{attempt}", f"{name}_v{attempt}"
+            columns[z] = self.normal(f"{stream}/z{attempt}", key)
+            columns[v] = f"pow(1D + {name}_c * {z}, 3)"
             u = self.uniform(f"{stream}/u{attempt}", key)
-            accept = f"{base} > 0D AND ln({u}) < 0.5D * {z} * {z} + {d} - {d} * {v} + {d} * ln({v})"
-            branches.append(f"WHEN {accept} THEN {d} * {v}")
-        return f"(({scale_sql}) * (CASE {' '.join(branches)} ELSE {d} END))"
+            accept = f"1D + {name}_c * {z} > 0D AND ln({u}) < 0.5D * {z} * {z} + {name}_d - {name}_d * {v} + {name}_d * ln({v})"
+            branches.append(f"WHEN {accept} THEN {name}_d * {v}")
+        columns[name] = f"({scale_sql}) * (CASE {' '.join(branches)} ELSE {name}_d END)"
+        return columns
 
     def gamma_integer_shape(self, stream: str, key: str, shape: int, scale: float) -> str:
         """Gamma with a whole-number shape: minus scale times the sum of shape log-uniforms."""
@@ -862,16 +864,24 @@ def affine_id_sql(row_sql: str, scramble: tuple) -> str:
     return f"pmod(CAST({row_sql} AS BIGINT) * {multiplier}L + {increment}L, {modulus}L)"
 
 
+def npi_check_digit_sql(base_sql: str) -> str:
+    """Luhn check digit of a nine-digit NPI base, computed as the NPI standard defines it: over the
+    14-digit number "80840" followed by the base. From the payload's right, digits 1, 3, 5, … are
+    doubled (the check digit will sit to their right) and a doubled digit above 9 loses 9. Written
+    out digit by digit (no lambda), so Spark compiles it like any arithmetic."""
+    payload = f"(80840000000000L + CAST({base_sql} AS BIGINT))"
+    terms = []
+    for position in range(14):  # 0 = rightmost digit of the payload
+        digit = f"(({payload} div {10**position}L) % 10)"
+        terms.append(f"(2 * {digit} - 9 * IF({digit} >= 5, 1, 0))" if position % 2 == 0 else digit)
+    return f"((10 - ({' + '.join(terms)}) % 10) % 10)"
+
+
 def npi_sql(row_sql: str) -> str:
-    """The NPI of provider row ``row_sql``: nine-digit base (Tier 1's scramble) plus the Luhn check
-    digit computed over "80840" + the base, as the NPI standard defines it. From the right of the
-    14-digit payload, digits 1, 3, 5, … are doubled (the check digit will sit to their right)."""
-    base = f"CAST(100000000L + {affine_id_sql(row_sql, NPI_SCRAMBLE)} AS STRING)"
-    payload = f"concat('80840', {base})"
-    digit = f"CAST(substring({payload}, 15 - i, 1) AS INT)"
-    doubled = f"IF({digit} * 2 > 9, {digit} * 2 - 9, {digit} * 2)"
-    luhn_sum = f"aggregate(sequence(1, 14), 0, (total, i) -> total + IF(i % 2 = 1, {doubled}, {digit}))"
-    return f"concat({base}, CAST((10 - {luhn_sum} % 10) % 10 AS STRING))"
+    """The NPI of provider row ``row_sql``: Tier 1's nine-digit base (first digit 1 or 2) and its
+    Luhn check digit."""
+    base = f"(100000000L + {affine_id_sql(row_sql, NPI_SCRAMBLE)})"
+    return f"CAST({base} * 10 + {npi_check_digit_sql(base)} AS STRING)"
 
 
 def new_spec(spark, name: str, rows: int, seed: int, partitions: int):
@@ -1154,15 +1164,15 @@ def build_providers(spark, layout: Layout, partitions: int, tier: int = 2) -> Da
 
 
 def derive(frame: DataFrame, *stages: dict) -> DataFrame:
-    """Add SQL columns stage by stage, one select per stage (a stage uses earlier stages' columns).
+    """Add SQL columns in order; a column may use those before it (Spark's lateral column aliases,
+    3.4+, so one select — one analysis — however many steps). The stages only group the steps.
 
     dbldatagen gives the rows, their ids and its own random columns; the derived columns are plain
     Spark SQL too, added after build() because dbldatagen re-parses every expr with pyparsing to
     order its build, which costs seconds for expressions carrying name pools as literal arrays.
     """
-    for stage in stages:
-        frame = frame.select("*", *(F.expr(sql).alias(name) for name, sql in stage.items()))
-    return frame
+    columns = [F.expr(sql).alias(name) for stage in stages for name, sql in stage.items()]
+    return frame.select("*", *columns)
 
 
 # COMMAND ----------
@@ -1322,7 +1332,8 @@ def encounter_frame(spark, layout: Layout, partitions: int) -> DataFrame:
             "place": system_place_sql(draws, "system"),
             # Local time: clinic slots for scheduled and urgent care, round-the-clock arrivals otherwise.
             "minute": f"IF({round_the_clock} = 1, {arrival_minute}, {slot_minute})",
-            "length_of_stay": f"CAST({los_offset} AS BIGINT) + CAST(round({draws.gamma('encounter length of stay', 'id', los_shape, los_scale)}) AS BIGINT)",
+            **draws.gamma("stay_drawn", "encounter length of stay", "id", los_shape, los_scale),
+            "length_of_stay": f"CAST({los_offset} AS BIGINT) + CAST(round(stay_drawn) AS BIGINT)",
         },
         {"utc_offset_hours": f"{place_value_sql('utc_offset', 'place')} - IF({in_dst}, 1, 0)"},
         {"admit_micros": f"({EPOCH_DAY_OF_WINDOW}L + day) * {MICROS_PER_DAY}L + (minute + 60 * utc_offset_hours) * {MICROS_PER_MINUTE}L"},
@@ -1378,9 +1389,12 @@ def diagnosis_choices(spark) -> DataFrame:
     return spark.createDataFrame(rows, "diagnosis_row int, diagnosis_prob array<double>, diagnosis_alias array<int>")
 
 
-def build_claims(spark, layout: Layout, partitions: int, tier: int = 2) -> DataFrame:
+def build_claims(spark, layout: Layout, partitions: int, tier: int = 2, encounters: DataFrame | None = None) -> DataFrame:
+    """The claims; ``encounters`` is encounter_frame's result when the caller has it already (its
+    analysed plan is reused rather than built twice)."""
     draws = Draws(layout.seed)
-    encounters = encounter_frame(spark, layout, partitions)
+    if encounters is None:
+        encounters = encounter_frame(spark, layout, partitions)
     if layout.claims > layout.encounters:
         counted = (encounters.join(extra_claim_counts(spark, layout, partitions), "encounter_row", "left")
                    .withColumn("claim_count", F.expr("1 + coalesce(extra_claims, 0)")))
@@ -1406,14 +1420,15 @@ def build_claims(spark, layout: Layout, partitions: int, tier: int = 2) -> DataF
     bucket = rank_case("age", [0, *ICD10_AGE_BREAKS[1:], 10**9])
     shape_scale = [BILLED_GAMMA[name].get(kind, BILLED_GAMMA[name]["professional"]) for name in ENCOUNTER_TYPE_NAMES for kind in CLAIM_TYPES]
     billed_cell = f"type_index * {len(CLAIM_TYPES)} + claim_type"
-    billed = draws.gamma("claim billed", "claim_row", pick([s for s, _ in shape_scale], billed_cell), pick([s for _, s in shape_scale], billed_cell))
+    billed = draws.gamma("billed_drawn", "claim billed", "claim_row", pick([s for s, _ in shape_scale], billed_cell),
+                         pick([s for _, s in shape_scale], billed_cell))
     allowed_a, allowed_b = (pick([ALLOWED_SHARE_BETA[p][i] for p in PAYERS], "payer_index") for i in (0, 1))
     paid_beta = [PLAN_PAID_SHARE_BETA[p] or (1.0, 1.0) for p in PAYERS]
     paid_a, paid_b = (pick([b[i] for b in paid_beta], "payer_index") for i in (0, 1))
     plan_pays = pick([int(PLAN_PAID_SHARE_BETA[p] is not None) for p in PAYERS], "payer_index")
     submission_shape, submission_scale = SUBMISSION_LAG_HOURS
     submission_hours = draws.gamma_integer_shape("claim submission lag", "claim_row", int(submission_shape), submission_scale)
-    settle_days = draws.gamma("claim adjudication lag", "claim_row", *(sql_number(v) for v in ADJUDICATION_LAG_DAYS))
+    settle_days = draws.gamma("settle_days", "claim adjudication lag", "claim_row", *(sql_number(v) for v in ADJUDICATION_LAG_DAYS))
     rejected = f"status_index IN ({CLAIM_STATUSES.index('denied')}, {CLAIM_STATUSES.index('appealed')})"
     scaled_code = f"({draws.uniform('claim diagnosis', 'claim_row')} * {len(ICD10_CODES)}D)"
     code_cell = f"CAST(floor({scaled_code}) AS INT)"
@@ -1427,15 +1442,16 @@ def build_claims(spark, layout: Layout, partitions: int, tier: int = 2) -> DataF
             "plan_share": f"{plan_pays} * {draws.beta('claim plan share', 'claim_row', paid_a, paid_b)}",
             "submitted_micros": f"discharge_micros + CAST(round({submission_hours} * 60D) AS BIGINT) * {MICROS_PER_MINUTE}L",
         },
-        {"billed_cents": f"greatest(CAST(round({billed} * 100D) AS BIGINT), 1L)"},
+        {**billed, **settle_days},
+        {"billed_cents": "greatest(CAST(round(billed_drawn * 100D) AS BIGINT), 1L)"},
         {"allowed_drawn": "CAST(round(billed_cents * allowed_share) AS BIGINT)"},
         # Denied (and appealed: denied and contested) claims allow and pay nothing.
         {
             "allowed_cents": f"IF({rejected}, 0L, allowed_drawn)",
             "paid_cents": f"IF({rejected}, 0L, CAST(round(allowed_drawn * plan_share) AS BIGINT))",
-            "adjudicated_day": f"submitted_micros div {MICROS_PER_DAY}L + CAST(ceil({settle_days}) AS BIGINT)",
+            "adjudicated_day": f"submitted_micros div {MICROS_PER_DAY}L + CAST(ceil(settle_days) AS BIGINT)",
         },
-    ).join(F.broadcast(diagnosis_choices(spark)), "diagnosis_row")
+    ).join(F.broadcast(diagnosis_choices(spark)), "diagnosis_row", "left")  # every key 0..1343 is there
     claims = derive(claims, {
         "code_index": f"IF({scaled_code} - floor({scaled_code}) < element_at(diagnosis_prob, {code_cell} + 1), "
                       f"{code_cell}, element_at(diagnosis_alias, {code_cell} + 1))"})
@@ -1628,87 +1644,161 @@ def column_seed(seed, column):
 # the manufacturing Spark generator (no shared scripts/utils/output.py exists yet).
 
 FORMATS = ("parquet", "delta", "csv", "json")
-SYNTHETIC_PROPERTY = "synthetic"
+
+# Unity Catalog writer: verbatim copies of scripts/utils/output.py (and catalog_exists of
+# scripts/utils/uc_setup.py): checked three-level names, the contract's columns and comments,
+# the synthetic marker, and never a table this tool did not create.
+
+TOOL = "databricks-data-gen"
+MARKER = {"synthetic": "true", "synthetic.generator": TOOL}
+MODES = ("error", "overwrite", "append")
+LAYERS = ("bronze", "silver", "gold")
+SYNTHETIC_NOTE = "Synthetic data generated by databricks-data-gen; not real people or events."
+
+MAX_NAME_LENGTH = 255
+# Unity Catalog refuses these in object names...
+UC_FORBIDDEN = {".": "a period", " ": "a space", "/": "a forward slash"}
+# ...and this tool refuses these too, so a name never needs escaping inside backticks.
+TOOL_FORBIDDEN = {"`": "a backtick", "'": "a quote", '"': "a double quote", "\\": "a backslash", ";": "a semicolon"}
 
 
-class OutputRefused(Exception):
-    """The destination cannot be written as asked; the message says why and what to do."""
+def check_identifier(name, kind="name"):
+    """Return ``name`` if it is a safe Unity Catalog identifier, else raise ValueError saying why."""
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"{kind} name must not be empty")
+    if len(name) > MAX_NAME_LENGTH:
+        raise ValueError(f"{kind} name {name[:40]!r}… is longer than {MAX_NAME_LENGTH} characters")
+    for character in name:
+        if ord(character) < 0x20 or ord(character) == 0x7F:
+            raise ValueError(f"{kind} name {name!r} contains a control character")
+        reason = UC_FORBIDDEN.get(character) or TOOL_FORBIDDEN.get(character)
+        if reason:
+            raise ValueError(f"{kind} name {name!r} contains {reason}, which is not allowed")
+    return name
 
 
-def quote_identifier(name: str) -> str:
-    """A backquoted SQL identifier: a hostile name stays a name, never SQL."""
-    return "`" + name.replace("`", "``") + "`"
+def quote_identifier(name, kind="name"):
+    """The name as one backtick-quoted SQL identifier (after check_identifier)."""
+    return f"`{check_identifier(name, kind)}`"
 
 
-def table_name(catalog: str, schema: str, table: str) -> str:
-    return ".".join(quote_identifier(part) for part in (catalog, schema, table))
+def qualified_name(*parts):
+    """`catalog`.`schema`[.`object`] from checked parts."""
+    kinds = ("catalog", "schema", "object")
+    return ".".join(quote_identifier(part, kind) for part, kind in zip(parts, kinds))
 
 
-def contract_comments(table: str) -> tuple[str, dict[str, str]]:
-    """The contract's table and column descriptions when its file is beside the script (a checkout
-    of the skill), else the short comments above (a notebook imported on its own)."""
+# --- copied verbatim from scripts/utils/spark_session.py (tests keep it identical) ---
+
+
+class OutputError(Exception):
+    """A refusal the user must act on (existing table, contract mismatch); shown without a traceback."""
+
+
+def sql_string(text):
+    """A Spark SQL string literal for ``text`` (comments come from contracts and may hold quotes)."""
+    return "'" + str(text).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def contract_mismatches(df, contract):
+    """Differences between the frame's columns and the contract's (names, order-insensitive, and types)."""
+    wanted = {column["name"]: column["type"].replace(" ", "").lower() for column in contract["columns"]}
+    actual = {field.name: field.dataType.simpleString().lower() for field in df.schema.fields}
+    problems = [f"missing column {name}" for name in wanted if name not in actual]
+    problems += [f"unexpected column {name}" for name in actual if name not in wanted]
+    problems += [f"column {name} is {actual[name]}, contract says {wanted[name]}"
+                 for name in wanted if name in actual and actual[name] != wanted[name]]
+    return problems
+
+
+def table_properties(spark, full_name):
+    return {row["key"]: row["value"] for row in spark.sql(f"SHOW TBLPROPERTIES {full_name}").collect()}
+
+
+def created_by_this_tool(properties):
+    return all(properties.get(key) == value for key, value in MARKER.items())
+
+
+def write_table(df, catalog, schema, table, mode="error", fmt="delta", contract=None, comment=None,
+                seed=None, require_contract_columns=True):
+    """Write ``df`` as ``catalog.schema.table`` with comments and the synthetic marker (see module doc)."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    full_name = qualified_name(catalog, schema, table)
+    if contract is not None and require_contract_columns:
+        problems = contract_mismatches(df, contract)
+        if problems:
+            raise OutputError(f"{full_name} does not match its contract: " + "; ".join(problems))
+    spark = df.sparkSession
+    exists = spark.catalog.tableExists(full_name)
+    if exists:
+        if not created_by_this_tool(table_properties(spark, full_name)):
+            raise OutputError(f"{full_name} exists and was not created by {TOOL} (no synthetic marker): "
+                              f"refusing to touch it; write to another schema or table, or drop it yourself")
+        if mode == "error":
+            raise OutputError(f"{full_name} exists (created by {TOOL}): pass --mode overwrite to replace it "
+                              f"or --mode append to add to it")
+    # "error", not "errorifexists": the Spark Connect client accepts only the short spelling.
+    writer = df.write.format(fmt).mode(mode)
+    if fmt == "delta" and mode == "overwrite":
+        writer = writer.option("overwriteSchema", "true")
+    writer.saveAsTable(full_name)
+
+    properties = dict(MARKER)
+    if seed is not None:
+        properties["synthetic.seed"] = str(seed)
+    assignments = ", ".join(f"{sql_string(key)} = {sql_string(value)}" for key, value in properties.items())
+    spark.sql(f"ALTER TABLE {full_name} SET TBLPROPERTIES ({assignments})")
+    description = comment or (contract or {}).get("description")
+    table_comment = f"{description} {SYNTHETIC_NOTE}" if description else SYNTHETIC_NOTE
+    spark.sql(f"COMMENT ON TABLE {full_name} IS {sql_string(table_comment)}")
+    present = set(df.columns)
+    for column in (contract or {}).get("columns", []):
+        if column["name"] in present and column.get("description"):
+            spark.sql(f"ALTER TABLE {full_name} ALTER COLUMN {quote_identifier(column['name'], 'column')} "
+                      f"COMMENT {sql_string(column['description'])}")
+    return {"table": f"{catalog}.{schema}.{table}", "mode": mode, "format": fmt}
+
+
+def catalog_exists(spark, catalog):
+    check_identifier(catalog, "catalog")
+    # SHOW CATALOGS, not LIKE: its pattern language treats * and | specially.
+    return catalog.lower() in {row[0].lower() for row in spark.sql("SHOW CATALOGS").collect()}
+
+
+def table_contract(table: str) -> dict:
+    """The table's contract when the skill's assets are beside the script (a checkout), else the
+    same shape from the copies here (a notebook imported on its own): names, types, descriptions."""
     try:
         path = Path(__file__).resolve().parents[2] / "assets" / "schemas" / CONTRACT_FILES[table]
     except NameError:  # notebooks have no __file__
         path = None
     if path is not None and path.is_file():
-        contract = json.loads(path.read_text())
-        return contract["description"], {c["name"]: c["description"] for c in contract["columns"]}
-    return TABLE_COMMENTS[table], COLUMN_COMMENTS[table]
-
-
-def with_column_comments(frame: DataFrame, comments: dict[str, str]) -> DataFrame:
-    """Column comments travel as field metadata, which saveAsTable/writeTo store with the table."""
-    return frame.select(*(F.col(c).alias(c, metadata={"comment": comments[c]}) if c in comments else F.col(c)
-                          for c in frame.columns))
-
-
-def table_properties(spark, name: str) -> dict[str, str]:
-    return {row[0]: row[1] for row in spark.sql(f"SHOW TBLPROPERTIES {name}").collect()}
+        return json.loads(path.read_text())
+    return {"table": table, "description": TABLE_COMMENTS[table],
+            "columns": [{"name": name, "type": kind, "description": COLUMN_COMMENTS[table][name]}
+                        for name, kind in TABLE_TYPES[table].items()]}
 
 
 def check_catalog_destination(spark, catalog: str, schema: str, tables, mode: str) -> None:
-    """Refuse before anything is written: a missing catalog, an existing table in error mode, or an
-    existing table this tool did not create (no synthetic marker) in overwrite mode."""
-    catalogs = {row[0].lower() for row in spark.sql("SHOW CATALOGS").collect()}
-    if catalog.lower() not in catalogs:
-        raise OutputRefused(f"catalog {catalog!r} does not exist (or you cannot see it): create it first "
-                            f"(CREATE CATALOG {quote_identifier(catalog)}) or pass another --catalog; "
-                            f"visible catalogs: {', '.join(sorted(catalogs)) or 'none'}")
-    spark.sql(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(catalog)}.{quote_identifier(schema)}")
+    """Refuse before anything is written: a missing catalog, any existing table this tool did not
+    create, any existing table at all unless --mode overwrite. Creates the schema if needed."""
+    if not catalog_exists(spark, catalog):
+        raise OutputError(f"catalog {catalog!r} does not exist (or you cannot use it): create it first "
+                          f"(CREATE CATALOG {quote_identifier(catalog, 'catalog')}) or pass another --catalog")
+    spark.sql(f"CREATE SCHEMA IF NOT EXISTS {qualified_name(catalog, schema)}")
+    refused = []
     for table in tables:
-        name = table_name(catalog, schema, table)
-        if not spark.catalog.tableExists(f"{catalog}.{schema}.{table}"):
+        name = qualified_name(catalog, schema, table)
+        if not spark.catalog.tableExists(name):
             continue
-        if mode == "error":
-            raise OutputRefused(f"table {name} already exists: pass --mode overwrite to replace it "
-                                "(only tables this generator created are replaced), or another --schema")
-        if table_properties(spark, name).get(SYNTHETIC_PROPERTY) != "true":
-            raise OutputRefused(f"table {name} exists and is not marked {SYNTHETIC_PROPERTY}='true': it was not "
-                                "created by this generator, so it is not replaced; drop it yourself or pass another --schema")
-
-
-def write_catalog_table(spark, frame: DataFrame, catalog: str, schema: str, table: str, fmt: str,
-                        properties: dict[str, str]) -> str:
-    """Create (or replace one of our own) table in one step with its marker properties."""
-    name = table_name(catalog, schema, table)
-    table_comment, column_comments = contract_comments(table)
-    writer = with_column_comments(frame, column_comments).writeTo(name).using(fmt)
-    for key, value in properties.items():
-        writer = writer.tableProperty(key, value)
-    if spark.catalog.tableExists(f"{catalog}.{schema}.{table}"):  # marked ours: checked beforehand
-        try:
-            writer.createOrReplace()  # atomic on Delta / Unity Catalog
-        except Exception as error:
-            # File-source tables of the local catalog cannot be replaced in one step.
-            if "REPLACE TABLE" not in str(error):
-                raise
-            spark.sql(f"DROP TABLE {name}")
-            writer.create()
-    else:
-        writer.create()
-    spark.sql(f"COMMENT ON TABLE {name} IS {sql_string(table_comment)}")
-    return name
+        if not created_by_this_tool(table_properties(spark, name)):
+            refused.append(f"{name} exists and was not created by {TOOL} (no synthetic marker): it is never "
+                           "replaced; drop it yourself or pass another --schema")
+        elif mode != "overwrite":
+            refused.append(f"{name} already exists (created by {TOOL}): pass --mode overwrite to replace it")
+    if refused:
+        raise OutputError("; ".join(refused))
 
 
 def local_path(directory: str) -> Path | None:
@@ -1732,19 +1822,19 @@ def check_folder_destination(directory: str, tables, mode: str) -> None:
     if path is None:
         return  # only the server sees it: Spark's own error mode refuses an existing folder
     if path.exists() and not path.is_dir():
-        raise OutputRefused(f"--output {directory} is a file, not a folder")
+        raise OutputError(f"--output {directory} is a file, not a folder")
     existing = [table for table in tables if (path / table).exists()]
     if not existing:
         return
     if mode == "error":
-        raise OutputRefused(f"{', '.join(existing)} already exist in {directory}: pass --mode overwrite to replace "
+        raise OutputError(f"{', '.join(existing)} already exist in {directory}: pass --mode overwrite to replace "
                             "them (only folders this generator wrote), or another --output")
     try:
         manifest = json.loads((path / "_manifest.json").read_text())
     except (OSError, ValueError):
         manifest = {}
     if manifest.get("generator") != GENERATOR:
-        raise OutputRefused(f"{', '.join(existing)} in {directory} were not written by {GENERATOR} (no _manifest.json "
+        raise OutputError(f"{', '.join(existing)} in {directory} were not written by {GENERATOR} (no _manifest.json "
                             "naming it): not replaced; remove them yourself or pass another --output")
 
 
@@ -1922,6 +2012,12 @@ def parse_arguments(argv: list[str] | None = None) -> tuple[argparse.ArgumentPar
         parser.error("--profile applies to Databricks Connect only, not with --local or --remote")
     if args.format is None:
         args.format = "delta" if args.catalog else "parquet"
+    for kind in ("catalog", "schema"):
+        if getattr(args, kind) is not None:
+            try:
+                check_identifier(getattr(args, kind), kind)
+            except ValueError as error:
+                parser.error(str(error))
     if args.rows > 1_000_000_000:
         parser.error("--rows above 1,000,000,000: MRNs and member ids have nine digits, so they would repeat")
     if (args.providers or 0) > 200_000_000:
@@ -1956,8 +2052,15 @@ BUILDERS = {"providers": build_providers, "patients": build_patients, "encounter
 
 
 def build_tables(spark, layout: Layout, partitions: dict[str, int], tier: int = 2) -> dict:
-    """The four DataFrames, parents first (lazy: nothing runs until they are written)."""
-    return {table: BUILDERS[table](spark, layout, partitions[table], tier) for table in TABLES}
+    """The four DataFrames, parents first (lazy: nothing runs until they are written). Claims
+    build on the very frame the encounters table is cut from."""
+    encounters = encounter_frame(spark, layout, partitions["encounters"])
+    return {
+        "providers": build_providers(spark, layout, partitions["providers"], tier),
+        "patients": build_patients(spark, layout, partitions["patients"], tier),
+        "encounters": conform(encounters, "encounters"),
+        "claims": build_claims(spark, layout, partitions["claims"], tier, encounters),
+    }
 
 
 def library_versions(spark) -> dict[str, str]:
@@ -1985,19 +2088,20 @@ def generate(spark, args: argparse.Namespace, parser: argparse.ArgumentParser | 
             check_catalog_destination(spark, args.catalog, args.schema, TABLES, args.mode)
         else:
             check_folder_destination(args.output, TABLES, args.mode)
-    except OutputRefused as refused:
+    except OutputError as refused:
         if parser is None:
             raise
         parser.error(str(refused))
     progress(f"healthcare: {', '.join(f'{n:,} {t}' for t, n in rows.items())} -> {destination} "
              f"({args.format}, tier {args.tier})")
     frames = build_tables(spark, layout, partitions, args.tier)
-    properties = {SYNTHETIC_PROPERTY: "true", "generator": GENERATOR, "seed": str(args.seed)}
     tables = {}
     for table, frame in frames.items():
         table_started = time.perf_counter()
         if args.catalog:
-            info = {"target": write_catalog_table(spark, frame, args.catalog, args.schema, table, args.format, properties)}
+            written = write_table(frame, args.catalog, args.schema, table, mode=args.mode, fmt=args.format,
+                                  contract=table_contract(table), seed=args.seed)
+            info = {"target": written["table"]}
         else:
             info = write_folder_table(frame, args.output, table, args.format, args.mode)
             info["target"] = f"{args.output.rstrip('/')}/{table}"

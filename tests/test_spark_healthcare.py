@@ -350,7 +350,7 @@ def test_shuffle_is_a_bijection_with_its_inverse(spark, size):
 
 @pytest.mark.spark
 def test_sql_gamma_and_beta_have_their_true_moments(spark):
-    """Marsaglia–Tsang Gamma and order-statistic Beta over hashed uniforms: mean and sd within 4
+    """Marsaglia–Tsang Gamma and Gamma-ratio Beta over hashed uniforms: mean and sd within 4
     standard errors (sd's standard error from the fourth moment) on 40,000 rows."""
     draws = hc.Draws(11)
     rows = 40_000
@@ -358,10 +358,11 @@ def test_sql_gamma_and_beta_have_their_true_moments(spark):
         **draws.gamma("gamma_14", "g", "id", "1.4D", "3700D"),
         **draws.gamma("gamma_25", "h", "id", "2.5D", "6D"),
         "gamma_2": draws.gamma_integer_shape("k", "id", 2, 72.0),
-        "beta_4_8": draws.beta("b", "id", "4", "8"),
-        "beta_49_1": draws.beta("c", "id", "49", "1"),
+        "beta_4_8": draws.beta("b", "id", 4, 8),
+        "beta_49_1": draws.beta("c", "id", 49, 1),
+        "beta_16_4": draws.beta("d", "id", 16, 4),
     }
-    names = ["gamma_14", "gamma_25", "gamma_2", "beta_4_8", "beta_49_1"]
+    names = ["gamma_14", "gamma_25", "gamma_2", "beta_4_8", "beta_49_1", "beta_16_4"]
     frame = hc.derive(spark.range(rows), columns).select(*names).toPandas()
     for column, shape, scale in [("gamma_14", 1.4, 3700.0), ("gamma_25", 2.5, 6.0), ("gamma_2", 2.0, 72.0)]:
         values = frame[column].to_numpy()
@@ -369,7 +370,7 @@ def test_sql_gamma_and_beta_have_their_true_moments(spark):
         assert abs(values.mean() - mean) < 4 * sd / math.sqrt(rows), (column, values.mean())
         assert abs(values.std() - sd) < 4 * sd * math.sqrt((2 + 6 / shape) / 4 / rows), (column, values.std())
         assert values.min() > 0
-    for column, a, b in [("beta_4_8", 4, 8), ("beta_49_1", 49, 1)]:
+    for column, a, b in [("beta_4_8", 4, 8), ("beta_49_1", 49, 1), ("beta_16_4", 16, 4)]:
         values = frame[column].to_numpy()
         mean, sd = a / (a + b), math.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))
         assert abs(values.mean() - mean) < 4 * sd / math.sqrt(rows), (column, values.mean())
@@ -799,6 +800,16 @@ def test_small_runs_and_overrides_are_exact_and_clean(spark, tmp_path):
     assert few["encounter_id"].max() > hc.ENCOUNTER_ID_START + 30  # not just the first ones
     # Three providers cover the first three specialties only; every visit still finds one.
     assert sorted(read(tmp_path / "overrides", "providers")["specialty"]) == sorted(hc.SPECIALTY_NAMES[:3])
+
+
+@pytest.mark.spark
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_text_formats_are_validator_clean(spark, tmp_path, fmt):
+    """CSV parts with a header and timestamps with their offset, JSON Lines parts: the validator
+    parses every value back to the contract's type."""
+    summary = run_generator(spark, tmp_path, "--rows", "12", "--format", fmt)
+    assert summary["format"] == fmt and summary["tables"]["claims"]["rows"] == 90
+    assert validator_report(tmp_path) is None, validator_report(tmp_path)
 
 
 SMALL_RUN = ["--rows", "60", "--encounters", "200", "--claims", "260", "--seed", "7"]

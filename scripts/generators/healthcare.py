@@ -92,8 +92,10 @@ CLAIM_ID_START = 300_000_000
 # other draw hashes a row key, so the partition count is part of the reproducibility contract for
 # those columns only.
 ROWS_PER_PARTITION = 1_000_000
-# Claims get consecutive ids per encounter from running totals over blocks of this many encounters.
-CLAIM_BLOCK_ENCOUNTERS = 1 << 20
+# Claims get consecutive ids per encounter from running totals over blocks of this many encounters:
+# each block is one task of the running-total window, so blocks must be many for the claims after
+# it to spread over the cores, and large enough that the block totals (collected) stay few.
+CLAIM_BLOCK_ENCOUNTERS = 1 << 16
 
 # Fixed windows, never today's date: encounters fall on 2024 calendar days (local time); ages are
 # counted at the day after the window, so a seed means the same ages next year.
@@ -338,7 +340,7 @@ BILLED_GAMMA = {
 CLAIM_STATUSES = ("paid", "denied", "pending", "appealed")
 CLAIM_STATUS_WEIGHTS = (80, 9, 8, 3)  # industry initial denial rates run ≈ 10%
 # allowed = billed × Beta(a, b) by payer; plan paid = allowed × Beta(a, b) (coinsurance); the
-# patient owes the rest. Integer a, b: drawn exactly as order statistics of a + b - 1 uniforms.
+# patient owes the rest. Whole a, b: drawn exactly as Gamma(a) / (Gamma(a) + Gamma(b)), sums of log-uniforms.
 ALLOWED_SHARE_BETA = {"Commercial": (6.0, 6.0), "Medicare": (4.0, 8.0), "Medicaid": (3.0, 9.0), "Self-pay": (8.0, 4.0)}
 PLAN_PAID_SHARE_BETA = {"Commercial": (16.0, 4.0), "Medicare": (16.0, 4.0), "Medicaid": (49.0, 1.0), "Self-pay": None}
 SUBMISSION_LAG_HOURS = (2.0, 72.0)  # Gamma(shape, scale): claims leave a few days after discharge
@@ -791,11 +793,22 @@ class Draws:
         logs = " + ".join(f"ln({self.uniform(f'{stream}/{i}', key)})" for i in range(shape))
         return f"(-{float(scale)!r}D * ({logs}))"
 
-    def beta(self, stream: str, key: str, a_sql: str, b_sql: str) -> str:
-        """Beta(a, b) for whole a, b: the a-th smallest of a + b - 1 uniforms, exactly."""
-        draw = self.uniform(stream, key, "i")
-        return (f"element_at(array_sort(transform(sequence(1, CAST({a_sql} + {b_sql} - 1 AS INT)), i -> {draw})), "
-                f"CAST({a_sql} AS INT))")
+    def beta(self, stream: str, key: str, a: int, b: int) -> str:
+        """Beta(a, b) for whole a, b, exactly: X / (X + Y) with X, Y Gamma(a), Gamma(b) sums of
+        log-uniforms (written out, so Spark compiles it); U^(1/a) when b = 1, 1 - U^(1/b) when a = 1."""
+        if b == 1:
+            return f"pow({self.uniform(stream, key)}, {1 / a!r}D)"
+        if a == 1:
+            return f"(1D - pow({self.uniform(stream, key)}, {1 / b!r}D))"
+        x = " + ".join(f"ln({self.uniform(f'{stream}/x{i}', key)})" for i in range(a))
+        y = " + ".join(f"ln({self.uniform(f'{stream}/y{i}', key)})" for i in range(b))
+        return f"(({x}) / ({x} + {y}))"
+
+    def beta_by(self, stream: str, key: str, index_sql: str, parameters) -> str:
+        """Beta with the (a, b) of category ``index_sql``; None gives 0 (nothing drawn)."""
+        branches = " ".join(f"WHEN {i} THEN {'0D' if ab is None else self.beta(stream, key, int(ab[0]), int(ab[1]))}"
+                            for i, ab in enumerate(parameters))
+        return f"(CASE {index_sql} {branches} END)"
 
 
 @dataclass(frozen=True)
@@ -1422,10 +1435,6 @@ def build_claims(spark, layout: Layout, partitions: int, tier: int = 2, encounte
     billed_cell = f"type_index * {len(CLAIM_TYPES)} + claim_type"
     billed = draws.gamma("billed_drawn", "claim billed", "claim_row", pick([s for s, _ in shape_scale], billed_cell),
                          pick([s for _, s in shape_scale], billed_cell))
-    allowed_a, allowed_b = (pick([ALLOWED_SHARE_BETA[p][i] for p in PAYERS], "payer_index") for i in (0, 1))
-    paid_beta = [PLAN_PAID_SHARE_BETA[p] or (1.0, 1.0) for p in PAYERS]
-    paid_a, paid_b = (pick([b[i] for b in paid_beta], "payer_index") for i in (0, 1))
-    plan_pays = pick([int(PLAN_PAID_SHARE_BETA[p] is not None) for p in PAYERS], "payer_index")
     submission_shape, submission_scale = SUBMISSION_LAG_HOURS
     submission_hours = draws.gamma_integer_shape("claim submission lag", "claim_row", int(submission_shape), submission_scale)
     settle_days = draws.gamma("settle_days", "claim adjudication lag", "claim_row", *(sql_number(v) for v in ADJUDICATION_LAG_DAYS))
@@ -1438,8 +1447,9 @@ def build_claims(spark, layout: Layout, partitions: int, tier: int = 2, encounte
             "claim_type": f"IF(sequence = 0 AND {facility_billed} = 1, 0, 1)",
             "diagnosis_row": f"CAST(((specialty_index * 2 + {hospital}) * {len(SEXES)} + sex_index) * {len(ICD10_AGE_BREAKS)} + {bucket} AS INT)",
             "status_index": weighted_index(draws.uniform("claim status", "claim_row"), CLAIM_STATUS_WEIGHTS),
-            "allowed_share": draws.beta("claim allowed share", "claim_row", allowed_a, allowed_b),
-            "plan_share": f"{plan_pays} * {draws.beta('claim plan share', 'claim_row', paid_a, paid_b)}",
+            "allowed_share": draws.beta_by("claim allowed share", "claim_row", "payer_index", [ALLOWED_SHARE_BETA[p] for p in PAYERS]),
+            # Self-pay: no plan, nothing paid.
+            "plan_share": draws.beta_by("claim plan share", "claim_row", "payer_index", [PLAN_PAID_SHARE_BETA[p] for p in PAYERS]),
             "submitted_micros": f"discharge_micros + CAST(round({submission_hours} * 60D) AS BIGINT) * {MICROS_PER_MINUTE}L",
         },
         {**billed, **settle_days},

@@ -32,6 +32,12 @@
 # MAGIC Every column is a Spark SQL expression (no UDF, no `sparkContext`), so the same code runs over
 # MAGIC Spark Connect and in a notebook; tier 3 adds nothing here because no column needs free text.
 # MAGIC The same seed, row counts and partitions give the same data.
+# MAGIC
+# MAGIC How: dbldatagen draws each table's random columns (every one with its own seed); SQL derives
+# MAGIC the values. A row of another table (a customer's place, an account for a transaction, a
+# MAGIC symbol for a trade) is drawn in proportion to its weight by joining the draw to the integer
+# MAGIC interval the row owns, so every draw finds exactly one row and no row is ever filtered away.
+# MAGIC Each table is written before its children, which build on it as written.
 
 # COMMAND ----------
 
@@ -232,8 +238,11 @@ TXN_TYPE_WEIGHTS = {
 }
 CREDIT_TYPES = ("deposit", "interest", "dividend")
 DEBIT_TYPES = ("withdrawal", "payment", "fee")
+TXN_SIGN = [1 if kind in CREDIT_TYPES else -1 if kind in DEBIT_TYPES else 0 for kind in TXN_TYPES]  # 0: transfer
 TRANSFER_IN_SHARE = 0.5  # transfers go either way
-CUSTOMER_INITIATED = ("deposit", "withdrawal", "transfer", "payment")  # the rest are system postings
+# Customer-initiated: the first four types (is_fraud and the hour weights apply to them); fees,
+# interest and dividends are system postings.
+CUSTOMER_INITIATED = TXN_TYPES[:4]
 # Lognormal amounts per type, (median USD, sigma); fees come from a fee schedule instead, and
 # withdrawals are rounded to the $20 notes cash machines hand out.
 TXN_AMOUNT_LOGNORMAL = {
@@ -260,6 +269,12 @@ CHANNEL_WEIGHTS = {
     "interest": {"system": 100},
     "dividend": {"system": 100},
 }
+# One 100-entry pool per account type (rows of TXN_TYPE_WEIGHTS) and per transaction type
+# (CHANNEL_WEIGHTS), end to end: pool[type x 100 + floor(u x 100)] is a weighted choice with exactly
+# these shares from one uniform draw, as in Tier 1.
+TXN_TYPE_POOL = [code for kind in ACCOUNT_TYPES for code, weight in enumerate(TXN_TYPE_WEIGHTS[kind]) for _ in range(weight)]
+CHANNEL_POOL = [CHANNELS.index(channel) for kind in TXN_TYPES for channel, weight in CHANNEL_WEIGHTS[kind].items()
+                for _ in range(weight)]
 # Customer-initiated transactions by UTC hour: busiest 15:00-22:00 UTC (US daytime), quietest
 # 05:00-10:00 UTC (US night). System postings run at 06:00:00 UTC; fees and interest post on the
 # last day of a month.
@@ -702,20 +717,6 @@ def uniform_index(u: str, n: int) -> str:
     return f"cast(floor({u} * {n}) as bigint)"
 
 
-def cumulative_case(u: str, total: int, choices: list[tuple[str, int]]) -> str:
-    """SQL CASE picking a label with integer weights from one U[0,1) column: one draw per row, so
-    the shares are exactly weight / total (chained independent rand() calls would not be)."""
-    slot = f"floor({u} * {total})"
-    branches, edge = [], 0
-    for label, weight in choices:
-        if weight > 0:
-            edge += weight
-            branches.append(f"WHEN {slot} < {edge} THEN '{label}'")
-    if edge != total:
-        raise ValueError(f"weights sum to {edge}, not {total}")
-    return "CASE " + " ".join(branches) + " END"
-
-
 def sql_list(values) -> str:
     return ", ".join(f"'{value}'" for value in values)
 
@@ -945,10 +946,11 @@ def build_customers(spark: SparkSession, rows: int, seed: int, partitions: int, 
 
 def luhn_check_digit(payload: str, digits: int) -> str:
     """SQL: the Luhn check digit of an integer payload of `digits` digits (rightmost doubled)."""
+    doubled = "array(0, 2, 4, 6, 8, 1, 3, 5, 7, 9)"  # 2d with its digits summed: a lookup is less code than arithmetic
     terms = []
     for place in range(digits):
         digit = f"(({payload} div {10**place}) % 10)"
-        terms.append(f"(2 * {digit} - 9 * cast(2 * {digit} > 9 as int))" if place % 2 == 0 else digit)
+        terms.append(f"element_at({doubled}, cast({digit} as int) + 1)" if place % 2 == 0 else digit)
     return f"((10 - ({' + '.join(terms)}) % 10) % 10)"
 
 
@@ -987,6 +989,10 @@ def build_accounts(spark: SparkSession, rows: int, seed: int, partitions: int, t
         kinds = {row["type"] for row in drawn.select("type").collect()}
         if not kinds & set(INVESTMENT_TYPES):  # trades need a home: the last account becomes brokerage
             drawn = drawn.withColumn("type", F.expr(f"CASE WHEN id = {rows - 1} THEN 'brokerage' ELSE type END"))
+    # The Gamma draw needs only the type: drawn before the owner join, it lands in the draws' stage
+    # of generated code, keeping the post-join stage small enough for the JIT.
+    drawn = drawn.withColumn("shape", F.expr(by_label("type", {kind: shape for kind, (shape, _) in BALANCE_GAMMA.items()})))
+    drawn = with_standard_gamma(drawn, "shape", gamma_normals, gamma_uniforms, "u_gamma_boost")
     shift = column_seed(seed, "accounts.owner_shift") % n_customers
     number_shift = column_seed(seed, "accounts.number_shift") % 10**9
     owner = (f"CASE WHEN id < {n_customers} THEN (id * {CUSTOMER_SHUFFLE} + {shift}) % {n_customers} "
@@ -996,12 +1002,10 @@ def build_accounts(spark: SparkSession, rows: int, seed: int, partitions: int, t
     # A customer's first account opens on customer_since, others uniformly from then to 2024-12-31.
     opened = f"CASE WHEN id < {n_customers} THEN since_day ELSE since_day + floor(u_opened * ({EVENT_END} - since_day + 1)) END"
     frame = joined.withColumns({
-        "shape": F.expr(by_label("type", {kind: shape for kind, (shape, _) in BALANCE_GAMMA.items()})),
         "scale": F.expr(by_label("type", {kind: scale for kind, (_, scale) in BALANCE_GAMMA.items()})
                         + " * " + by_label("segment", SEGMENT_BALANCE_MULTIPLIER)),
         "number_payload": F.expr(f"{ACCOUNT_NUMBER_PREFIX} + (id * {ACCOUNT_NUMBER_MULTIPLIER} + {number_shift}) % {10**9}"),
     })
-    frame = with_standard_gamma(frame, "shape", gamma_normals, gamma_uniforms, "u_gamma_boost")
     return conform(frame.select(
         F.expr(f"{ACCOUNT_ID_START} + id").alias("account_id"),
         "customer_id",
@@ -1043,19 +1047,20 @@ class AccountBook:
 
     def all_accounts(self) -> WeightedRows:
         return spark_weighted_rows(self.frame, "account_id", "txn_weight",
-                                   ["account_id", "account_type", "currency", "first_day"], self.sums()["txn_weight"])
+                                   ["account_id", "account_type_code", "currency", "first_day"], self.sums()["txn_weight"])
 
 
 def account_book(accounts: DataFrame, seed: int) -> AccountBook:
     activity = f"pow(1 - {hash_uniform(seed, 'accounts.activity', 'account_id')}, {num(-1 / ACTIVITY_PARETO_ALPHA)})"
     frame = accounts.select(
         "account_id", F.col("type").alias("account_type"), "currency", "status",
+        F.expr(f"cast(array_position(array({sql_list(ACCOUNT_TYPES)}), type) - 1 as int)").alias("account_type_code"),
         F.expr(f"greatest(unix_date(opened_date), {EVENT_START})").alias("first_day"),
         F.expr(f"{activity} * {by_label('status', STATUS_ACTIVITY)} * {WEIGHT_UNITS}").alias("weight"),
         F.expr(f"(account_id - {ACCOUNT_ID_START}) div {WEIGHT_BLOCK_ROWS}").alias("_block"),
     ).withColumn("earliest_trading_day", F.expr(number_at(TRADING_DAYS_BEFORE.tolist(), f"first_day - {EVENT_START}")))
     frame = frame.select(
-        "account_id", "account_type", "currency", "first_day", "earliest_trading_day", "_block",
+        "account_id", "account_type", "account_type_code", "currency", "first_day", "earliest_trading_day", "_block",
         F.expr(f"greatest(1, cast(rint(weight * ({EVENT_END} - first_day + 1)) as bigint))").alias("txn_weight"),
         F.expr(f"cast(rint(weight * {by_label('account_type', TRADING_ACTIVITY, otherwise=num(0))} * "
                f"({len(TRADING_DAYS)} - earliest_trading_day)) as bigint)").alias("trade_weight"),
@@ -1131,7 +1136,11 @@ def build_trades(spark: SparkSession, rows: int, seed: int, partitions: int, tie
 
 def build_transactions(spark: SparkSession, rows: int, seed: int, partitions: int, tier: int,
                        book: AccountBook, pools: Pools, fraud_rate: float) -> DataFrame:
-    """Transactions 0..rows-1 on accounts drawn by transaction weight, typed by the account's type."""
+    """Transactions 0..rows-1 on accounts drawn by transaction weight, typed by the account's type.
+
+    Types and channels are integer codes looked up in flat weighted pools (a few array lookups):
+    as nested CASEs, the stage's generated method grew past 8,000 bytes, which the JVM leaves
+    uncompiled, and ran 2-3x slower."""
     if rows == 0:
         return empty_table(spark, "transactions")
     table = "transactions"
@@ -1142,54 +1151,52 @@ def build_transactions(spark: SparkSession, rows: int, seed: int, partitions: in
                          "u_second", "u_company", "u_first", "u_last", "u_bank")
     spec = with_normals(spec, table, seed, "z_amount")
     on_account = draw(spec.build(), "u_account", book.all_accounts())
-    kind = "CASE account_type " + " ".join(
-        f"WHEN '{account_type}' THEN {cumulative_case('u_kind', 100, list(zip(TXN_TYPES, weights)))}"
-        for account_type, weights in TXN_TYPE_WEIGHTS.items()) + " END"
-    channel = "CASE type " + " ".join(
-        f"WHEN '{txn_type}' THEN {cumulative_case('u_channel', 100, list(weights.items()))}"
-        for txn_type, weights in CHANNEL_WEIGHTS.items()) + " END"
-    sign = (f"CASE WHEN type IN ({sql_list(CREDIT_TYPES)}) THEN 1 WHEN type IN ({sql_list(DEBIT_TYPES)}) THEN -1 "
-            f"WHEN u_direction < {num(TRANSFER_IN_SHARE)} THEN 1 ELSE -1 END")
-    median = by_label("type", {kind_: median for kind_, (median, _) in TXN_AMOUNT_LOGNORMAL.items()})
-    sigma = by_label("type", {kind_: sigma for kind_, (_, sigma) in TXN_AMOUNT_LOGNORMAL.items()})
-    lognormal_cents = (f"cast(greatest(rint({median} * exp({sigma} * z_amount) "
-                       f"* CASE WHEN is_fraud THEN {num(FRAUD_AMOUNT_MULTIPLIER)} ELSE {num(1)} END * 100), 1) as bigint)")
-    cents = (f"CASE type WHEN 'fee' THEN fee_cents "
-             f"WHEN 'withdrawal' THEN cast(greatest(rint(lognormal_cents / {WITHDRAWAL_STEP_CENTS}), 1) as bigint) * {WITHDRAWAL_STEP_CENTS} "
-             "ELSE lognormal_cents END")
-    # A day from the account's first day in 2024 on; fees and interest move to the month's last day
-    # (still on or after opening); system postings run at 06:00 UTC.
-    day = f"first_day + floor(u_day * ({EVENT_END} - first_day + 1))"
-    second = f"CASE WHEN customer_initiated THEN hour * 3600 + floor(u_second * 3600) ELSE {SYSTEM_POSTING_SECONDS} END"
-    by_company = "(type = 'deposit' AND channel IN ('ach', 'mobile')) OR type IN ('payment', 'dividend')"
-    bank_index = uniform_index("u_bank", len(pools.banks))
-    frame = (
-        on_account.withColumn("type", F.expr(kind))
-        .withColumn("channel", F.expr(channel))
-        .withColumn("sign", F.expr(sign))
-        .withColumn("customer_initiated", F.expr(f"type IN ({sql_list(CUSTOMER_INITIATED)})"))
-        .withColumn("is_fraud", F.expr(f"customer_initiated AND u_fraud < {num(fraud_rate)}"))
-        .withColumn("lognormal_cents", F.expr(lognormal_cents))
-        .withColumn("cents", F.expr(cents))
-        .withColumn("day", F.expr(epoch_date(day)))
-        .withColumn("posted", F.expr("CASE WHEN type IN ('fee', 'interest') THEN last_day(day) ELSE day END"))
-    )
+    code = {name: index for index, name in enumerate(TXN_TYPES)}
+    channel = {name: index for index, name in enumerate(CHANNELS)}
+    frame = on_account.withColumn(
+        "kind", F.expr(number_at(TXN_TYPE_POOL, f"account_type_code * 100 + {uniform_index('u_kind', 100)}")))
+    frame = frame.withColumns({
+        "channel_code": F.expr(number_at(CHANNEL_POOL, f"kind * 100 + {uniform_index('u_channel', 100)}")),
+        # Transfers go either way; every other type has its fixed sign.
+        "sign": F.expr(f"CASE WHEN kind = {code['transfer']} THEN CASE WHEN u_direction < {num(TRANSFER_IN_SHARE)} "
+                       f"THEN 1 ELSE -1 END ELSE {number_at(TXN_SIGN, 'kind')} END"),
+        "is_fraud": F.expr(f"kind < {len(CUSTOMER_INITIATED)} AND u_fraud < {num(fraud_rate)}"),
+        "day": F.expr(epoch_date(f"first_day + floor(u_day * ({EVENT_END} - first_day + 1))")),
+    })
+    lognormal = (f"{number_at([num(TXN_AMOUNT_LOGNORMAL[kind][0]) for kind in TXN_TYPES], 'kind')} "
+                 f"* exp({number_at([num(TXN_AMOUNT_LOGNORMAL[kind][1]) for kind in TXN_TYPES], 'kind')} * z_amount) "
+                 f"* CASE WHEN is_fraud THEN {num(FRAUD_AMOUNT_MULTIPLIER)} ELSE {num(1)} END")
+    frame = frame.withColumn("cents", F.expr(f"cast(greatest(rint({lognormal} * 100), 1) as bigint)"))
+    frame = frame.withColumns({
+        # Fees from the fee schedule; withdrawals in $20 notes.
+        "cents": F.expr(f"CASE kind WHEN {code['fee']} THEN fee_cents WHEN {code['withdrawal']} THEN "
+                        f"greatest(cast(rint(cents / {WITHDRAWAL_STEP_CENTS}) as bigint), 1) * {WITHDRAWAL_STEP_CENTS} "
+                        "ELSE cents END"),
+        # A day from the account's first day in 2024 on; fees and interest move to the month's last
+        # day (still on or after opening); system postings run at 06:00 UTC.
+        "posted": F.expr(f"CASE WHEN kind IN ({code['fee']}, {code['interest']}) THEN last_day(day) ELSE day END"),
+        "second": F.expr(f"CASE WHEN kind < {len(CUSTOMER_INITIATED)} THEN hour * 3600 + floor(u_second * 3600) "
+                         f"ELSE {SYSTEM_POSTING_SECONDS} END"),
+    })
     person = F.concat_ws(" ", pick(pools.first_names, uniform_index("u_first", len(pools.first_names))),
                          pick(pools.last_names, uniform_index("u_last", len(pools.last_names))))
     company = pick(pools.companies, uniform_index("u_company", len(pools.companies)))
-    wire = F.col("channel") == "wire"
+    bank_index = uniform_index("u_bank", len(pools.banks))
+    # The employer of an ACH or mobile deposit, the payee of a payment, the issuer of a dividend
+    # (companies); the person of a transfer; none for cash, fees and interest.
+    by_company = (f"(kind = {code['deposit']} AND channel_code IN ({channel['ach']}, {channel['mobile']})) "
+                  f"OR kind IN ({code['payment']}, {code['dividend']})")
+    wire = F.col("channel_code") == channel["wire"]
     return conform(frame.select(
         F.expr(f"{TXN_ID_START} + id").alias("txn_id"),
         "account_id",
-        "type",
+        pick(TXN_TYPES, "kind").alias("type"),
         F.expr("CASE WHEN sign > 0 THEN 'credit' ELSE 'debit' END").alias("direction"),
         F.expr(money("sign * cents")).alias("amount"),
         "currency",
-        F.expr(f"timestamp_seconds(cast(unix_date(posted) as bigint) * {SECONDS_PER_DAY} + {second})").alias("timestamp"),
-        "channel",
-        # The employer of an ACH or mobile deposit, the payee of a payment, the issuer of a dividend
-        # (companies); the person of a transfer; none for cash, fees and interest.
-        F.when(F.expr(by_company), company).when(F.col("type") == "transfer", person).alias("counterparty"),
+        F.expr(f"timestamp_seconds(cast(unix_date(posted) as bigint) * {SECONDS_PER_DAY} + second)").alias("timestamp"),
+        pick(CHANNELS, "channel_code").alias("channel"),
+        F.when(F.expr(by_company), company).when(F.col("kind") == code["transfer"], person).alias("counterparty"),
         F.when(wire, pick(pools.banks, bank_index)).alias("counterparty_bank"),
         F.when(wire, pick(pools.bank_bics, bank_index)).alias("counterparty_bic"),
         "is_fraud",

@@ -855,7 +855,10 @@ def draw(events: DataFrame, u: str, rows: WeightedRows) -> DataFrame:
     """Attach to every event the payload of the row its U[0,1) column `u` draws."""
     target = f"least(cast(floor({u} * {rows.total}) as bigint), {rows.total - 1})"
     keyed = events.withColumn("_target", F.expr(target)).withColumn("_target_bucket", F.expr(f"_target div {rows.width}"))
-    intervals = F.broadcast(rows.intervals) if rows.small else rows.intervals
+    # Small driver-built tables go to every task; a table of accounts is joined by sorting both
+    # sides: its size estimate (from compressed files, before the explode) can be far too low, and
+    # a broadcast of millions of intervals runs the driver out of memory.
+    intervals = F.broadcast(rows.intervals) if rows.small else rows.intervals.hint("merge")
     matched = keyed.join(intervals, (F.col("_target_bucket") == F.col("_bucket"))
                          & (F.col("_target") >= F.col("_lo")) & (F.col("_target") < F.col("_hi")))
     return matched.drop("_target", "_target_bucket", "_bucket", "_lo", "_hi")
@@ -998,6 +1001,7 @@ def build_accounts(spark: SparkSession, rows: int, seed: int, partitions: int, t
     owner = (f"CASE WHEN id < {n_customers} THEN (id * {CUSTOMER_SHUFFLE} + {shift}) % {n_customers} "
              f"ELSE {uniform_index('u_owner', n_customers)} END")
     owners = customers.select("customer_id", F.expr("unix_date(customer_since)").alias("since_day"), "segment")
+    owners = owners.hint("merge")  # not broadcast: customers read back from compressed files look smaller than they are
     joined = drawn.withColumn("customer_id", F.expr(f"{CUSTOMER_ID_START} + {owner}")).join(owners, "customer_id")
     # A customer's first account opens on customer_since, others uniformly from then to 2024-12-31.
     opened = f"CASE WHEN id < {n_customers} THEN since_day ELSE since_day + floor(u_opened * ({EVENT_END} - since_day + 1)) END"

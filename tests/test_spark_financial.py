@@ -760,3 +760,39 @@ def test_overwrite_replaces_a_folder_this_generator_wrote(spark_modes, tmp_path)
                              "--mode", "overwrite"))
     assert read(tmp_path / "out")["accounts"].height == 4
     assert validate.validate_directory(tmp_path / "out").ok
+
+
+@pytest.mark.slow
+@spark_test
+@pytest.mark.connect
+@pytest.mark.databricks_connect
+def test_databricks_connect_16_4_client_generates_the_same_data(connect_run, tmp_path):
+    """The Tier 2 path as a Databricks Connect user runs it (get_spark -> DatabricksSession.remote,
+    databricks-connect 16.4: Python 3.12, a pyspark 3.5 fork) against a local pyspark 4.0 Connect
+    server: validator clean, and the same data as the pyspark Connect client gives for the seed."""
+    import os
+
+    from spark_support import ConnectServer, ensure_venv, python312, unavailable
+
+    interpreter = python312()
+    if interpreter is None:
+        unavailable("no Python 3.12 interpreter for the databricks-connect client")
+    requirements = [line.strip() for line in (Path(__file__).parent / "dbconnect_client" / "requirements.txt")
+                    .read_text().splitlines() if line.strip() and not line.startswith("#")]
+    client = ensure_venv("dbconnect-16.4-mimesis", interpreter, [*requirements, "mimesis==22.2.0"])
+    server = ConnectServer(tmp_path / "server", worker_python=sys.executable, name="financial-dbconnect")
+    server.start()
+    try:
+        environment = {k: v for k, v in os.environ.items() if k not in ("SPARK_REMOTE", "PYTHONPATH", "SPARK_HOME")}
+        run = subprocess.run([str(client), str(SCRIPT), "--remote", server.url, *SMALL, "--seed", "5",
+                              "--output", str(tmp_path / "dbconnect")],
+                             check=False, capture_output=True, text=True, timeout=900, env=environment)
+    finally:
+        server.stop()
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert validate.validate_directory(tmp_path / "dbconnect").ok
+    versions = json.loads((tmp_path / "dbconnect" / "_manifest.json").read_text())["versions"]
+    assert versions["databricks-connect"].startswith("16.4.") and versions["python"].startswith("3.12.")
+    written, expected = sort(read(tmp_path / "dbconnect")), sort(connect_run)
+    for table in TABLES:
+        assert written[table].equals(expected[table]), table

@@ -8,7 +8,7 @@
 #   "deltalake>=1.1,<2",
 # ]
 # ///
-"""Tier 1 financial data: bank customers, their accounts, brokerage trades and cash transactions.
+"""Tier 1 financial data: bank customers, their accounts and holders, brokerage trades, cash transactions.
 
 Tables (parents first), with the rows each gets by default:
 
@@ -18,6 +18,10 @@ Tables (parents first), with the rows each gets by default:
 - ``accounts``     --rows, the main entity (the spec's financial key table; 10,000 by default):
   type, status, currency, Gamma-distributed balance per type, risk rating, opened_date, a
   synthetic account number.
+- ``account_holders`` about 1.16 per account: the N:M bridge of customers and accounts (key
+  account_id + customer_id). Every account's owner is its primary holder, added on the opening
+  day; a share of the accounts (--joint-rate, 0.15; never retirement accounts) has 1-3 extra
+  holders, other customers, each a joint owner or an authorized user.
 - ``trades``       --trades, 3 per account: equity trades, only on brokerage and retirement
   accounts, on NYSE trading days and hours, at per-symbol price levels; notional = quantity x
   price exactly; T+2 settlement before 2024-05-28, T+1 from then on.
@@ -26,7 +30,8 @@ Tables (parents first), with the rows each gets by default:
   debits negative), channel, counterparty, a rare ``is_fraud`` flag (--fraud-rate).
 
 Linked facts: every account's opened_date is on or after its customer's customer_since, and a
-customer's first account opens on customer_since itself; trades and transactions fall in the
+customer's first account opens on customer_since itself; a holder is added on or after both the
+account's opening and the holder's own customer_since; trades and transactions fall in the
 window (2024 by default) and never before their account opened. Activity per account is heavy-tailed (Pareto weights).
 The contracts in assets/schemas/financial_*.json describe every column and distribution.
 
@@ -109,6 +114,7 @@ CUSTOMER_PROFILE_SALT = 101
 CUSTOMERS_SALT = 102
 ACCOUNT_PROFILE_SALT = 201
 ACCOUNTS_SALT = 202
+HOLDERS_SALT = 203
 SECURITIES_SALT = 301
 TRADES_SALT = 302
 TRANSACTIONS_SALT = 401
@@ -188,6 +194,31 @@ TRADING_ACTIVITY = np.array([0.0, 0.0, 0.0, 1.0, 0.25])
 # nine digits are the row number through a bijection mod 10**9, so they are unique.
 ACCOUNT_NUMBER_PREFIX = 99 * 10**9
 ACCOUNT_NUMBER_MULTIPLIER = 387_420_489  # 3**18: coprime to 10**9, so the map is a bijection
+
+# --- Account holders: the N:M bridge between customers and accounts ---------------------------
+# Every account has one primary holder, its owner (accounts.customer_id). A share of the accounts
+# that may have several owners (--joint-rate) gets extra holders: other customers, drawn uniformly,
+# never the owner and never one customer twice on an account. Retirement accounts (IRAs) never do:
+# US law gives an individual retirement account one owner.
+DEFAULT_JOINT_RATE = 0.15  # couples' joint checking and savings, a parent on a student's account
+SINGLE_OWNER_TYPES = ("retirement",)
+HOLDER_ROLES = ("primary", "joint", "authorized_user")
+# A joint account gets 1, 2 or 3 extra holders (mostly the owner's partner); each is a joint owner
+# or an authorized user (may transact, owns nothing).
+EXTRA_HOLDER_WEIGHTS = (85, 12, 3)
+EXTRA_ROLE_WEIGHTS = (75, 25)  # joint, authorized_user
+# Most extra holders sign the opening papers with the owner; the rest are added later, uniformly
+# up to the window's end. Either way never before the holder became a customer.
+ADDED_AT_OPENING_SHARE = 0.6
+SHAREABLE_ACCOUNT_SHARE = 1 - sum(w for kind, w in zip(ACCOUNT_TYPES, ACCOUNT_TYPE_WEIGHTS)
+                                  if kind in SINGLE_OWNER_TYPES) / sum(ACCOUNT_TYPE_WEIGHTS)
+MEAN_EXTRA_HOLDERS = sum((k + 1) * w for k, w in enumerate(EXTRA_HOLDER_WEIGHTS)) / sum(EXTRA_HOLDER_WEIGHTS)
+
+
+def holders_per_account(joint_rate: float) -> float:
+    """Expected account_holders rows per account: 1 + rate x 0.9 x 1.18 (1.159 by default)."""
+    return 1 + joint_rate * SHAREABLE_ACCOUNT_SHARE * MEAN_EXTRA_HOLDERS
+
 
 # --- Securities and trades -------------------------------------------------------------------
 N_SECURITIES = 500
@@ -270,6 +301,7 @@ SYSTEM_POSTING_SECONDS = 6 * 3600
 KEY_COLUMNS = {
     "customers": ("customer_id",),
     "accounts": ("account_id", "customer_id"),
+    "account_holders": ("account_id", "customer_id"),
     "trades": ("trade_id", "account_id"),
     "transactions": ("txn_id", "account_id"),
 }
@@ -365,6 +397,7 @@ class Calendar:
             "customers.customer_since": {"min": day(self.customer_since_first), "max": day(self.last)},
             "customers.date_of_birth": {"min": day(self.last - MAX_AGE_AT_END_DAYS), "max": day(self.last - ADULT_DAYS)},
             "accounts.opened_date": {"min": day(self.customer_since_first), "max": day(self.last)},
+            "account_holders.added_date": {"min": day(self.customer_since_first), "max": day(self.last)},
             "transactions.timestamp": {"min": f"{day(self.first)}T00:00:00Z", "max": f"{day(self.last)}T23:59:59Z"},
         }
         if self.trading_days.size:
@@ -601,6 +634,12 @@ ACCOUNTS_SCHEMA = {
     "risk_rating": pl.String,
     "opened_date": pl.Date,
 }
+ACCOUNT_HOLDERS_SCHEMA = {
+    "account_id": pl.Int64,
+    "customer_id": pl.Int64,
+    "holder_role": pl.String,
+    "added_date": pl.Date,
+}
 TRADES_SCHEMA = {
     "trade_id": pl.Int64,
     "account_id": pl.Int64,
@@ -657,6 +696,10 @@ EXCHANGE_POOL = weighted_pool(EXCHANGE_WEIGHTS)
 FEE_POOL = np.repeat(np.array(FEE_SCHEDULE_CENTS, dtype=np.int64), FEE_WEIGHTS)
 HOUR_POOL = weighted_pool(HOUR_WEIGHTS_UTC)
 IS_INVESTMENT = np.isin(np.array(ACCOUNT_TYPES), INVESTMENT_TYPES)
+IS_SINGLE_OWNER = np.isin(np.array(ACCOUNT_TYPES), SINGLE_OWNER_TYPES)
+EXTRA_HOLDER_POOL = 1 + weighted_pool(EXTRA_HOLDER_WEIGHTS).astype(np.int64)  # 1, 2 or 3
+EXTRA_ROLE_POOL = 1 + weighted_pool(EXTRA_ROLE_WEIGHTS).astype(np.int64)  # index into HOLDER_ROLES
+MAX_EXTRA_HOLDERS = len(EXTRA_HOLDER_WEIGHTS)
 # One 100-entry pool per account type (rows of TXN_TYPE_WEIGHTS) and per transaction type
 # (CHANNEL_WEIGHTS), so a single uniform draw picks the type or channel for any row.
 TXN_TYPE_POOLS = np.stack([weighted_pool(TXN_TYPE_WEIGHTS[kind]) for kind in ACCOUNT_TYPES])
@@ -1054,6 +1097,55 @@ def make_accounts(
             "opened_date": dates(book.opened_day[rows]),
         },
         schema=ACCOUNTS_SCHEMA,
+    )
+
+
+def other_customers(rng: np.random.Generator, owner: np.ndarray, n_customers: int, k: int) -> np.ndarray:
+    """k customers per row, distinct and none of them the row's owner: sampling without
+    replacement, vectorised. Draw j picks the r-th of the n_customers - 1 - j customers still free
+    (r uniform), counting past those taken before it in ascending order; the pick is an offset
+    1 .. n_customers - 1 from the owner, so it is never the owner. Columns j >= n_customers - 1
+    are meaningless (there is nobody left); callers use at most n_customers - 1 of them."""
+    picked = np.zeros((owner.size, k), dtype=np.int64)
+    for j in range(k):
+        free = max(n_customers - 1 - j, 1)
+        r = (rng.random(owner.size) * free).astype(np.int64)
+        for taken in np.sort(picked[:, :j], axis=1).T:
+            r += r >= taken
+        picked[:, j] = r
+    return (owner.astype(np.int64)[:, None] + 1 + picked) % n_customers
+
+
+def make_account_holders(start: int, n: int, seed: int, book: AccountBook, customers: CustomerBook,
+                         joint_rate: float, calendar: Calendar) -> pl.DataFrame:
+    """Holders of accounts start .. start+n-1 (a chunk of accounts, so of variable rows): the
+    owner as primary, on the opening day, then the joint account's extra holders."""
+    rng = np.random.default_rng([seed, HOLDERS_SALT, start])
+    rows = slice(start, start + n)
+    owner = book.customer[rows].astype(np.int64)
+    opened = book.opened_day[rows].astype(np.int64)
+    n_customers = customers.since_day.size
+    joint = ~IS_SINGLE_OWNER[book.type[rows]] & (rng.random(n) < joint_rate)
+    extra = EXTRA_HOLDER_POOL[rng.integers(0, EXTRA_HOLDER_POOL.size, n)]
+    extra = np.where(joint, np.minimum(extra, n_customers - 1), 0)  # a tiny run may have nobody else to add
+    others = other_customers(rng, owner, n_customers, MAX_EXTRA_HOLDERS)
+    role = EXTRA_ROLE_POOL[rng.integers(0, EXTRA_ROLE_POOL.size, (n, MAX_EXTRA_HOLDERS))]
+    # Added on the later of the opening day and the holder's own customer_since, or (the rest)
+    # uniformly from then to the window's end.
+    earliest = np.maximum(opened[:, None], customers.since_day[others].astype(np.int64))
+    later = earliest + (rng.random((n, MAX_EXTRA_HOLDERS)) * (calendar.last - earliest + 1)).astype(np.int64)
+    added = np.where(rng.random((n, MAX_EXTRA_HOLDERS)) < ADDED_AT_OPENING_SHARE, earliest, later)
+    # Column 0 is the primary holder; a row-major mask keeps each account's holders together.
+    keep = np.arange(MAX_EXTRA_HOLDERS + 1)[None, :] <= extra[:, None]
+    account = np.broadcast_to(np.arange(start, start + n, dtype=np.int64)[:, None], keep.shape)[keep]
+    return pl.DataFrame(
+        {
+            "account_id": ACCOUNT_ID_START + account,
+            "customer_id": CUSTOMER_ID_START + np.column_stack([owner, others])[keep],
+            "holder_role": labels(HOLDER_ROLES, np.column_stack([np.zeros(n, dtype=np.int64), role])[keep]),
+            "added_date": dates(np.column_stack([opened, added])[keep]),
+        },
+        schema=ACCOUNT_HOLDERS_SCHEMA,
     )
 
 
@@ -2096,22 +2188,24 @@ def publish_to_unity_catalog(target: UnityTarget, directory: Path, tables: dict[
 
 
 # --- Command line -----------------------------------------------------------------------------------
-TABLES = ("customers", "accounts", "trades", "transactions")  # parents before children
-SCHEMAS = {"customers": CUSTOMERS_SCHEMA, "accounts": ACCOUNTS_SCHEMA, "trades": TRADES_SCHEMA,
-           "transactions": TRANSACTIONS_SCHEMA}
+TABLES = ("customers", "accounts", "account_holders", "trades", "transactions")  # parents before children
+SCHEMAS = {"customers": CUSTOMERS_SCHEMA, "accounts": ACCOUNTS_SCHEMA, "account_holders": ACCOUNT_HOLDERS_SCHEMA,
+           "trades": TRADES_SCHEMA, "transactions": TRANSACTIONS_SCHEMA}
+# account_holders is made per chunk of accounts (its rows per account vary); the others per chunk of their own rows.
+CHUNKED_BY = {"account_holders": "accounts"}
 # Bytes per row measured on 100,000-account runs (seed 42, en), for --dry-run's size estimate.
 BYTES_PER_ROW = {
-    "parquet": {"customers": 43, "accounts": 15, "trades": 20, "transactions": 17},
-    "csv": {"customers": 168, "accounts": 76, "trades": 106, "transactions": 102},
-    "json": {"customers": 386, "accounts": 201, "trades": 236, "transactions": 268},
-    "delta": {"customers": 73, "accounts": 32, "trades": 28, "transactions": 27},
+    "parquet": {"customers": 43, "accounts": 15, "account_holders": 5, "trades": 20, "transactions": 17},
+    "csv": {"customers": 168, "accounts": 76, "account_holders": 37, "trades": 106, "transactions": 102},
+    "json": {"customers": 386, "accounts": 201, "account_holders": 97, "trades": 236, "transactions": 268},
+    "delta": {"customers": 73, "accounts": 32, "account_holders": 12, "trades": 28, "transactions": 27},
 }
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="financial.py",
-        description="Generate bank customers, accounts, trades and transactions (Polars + Mimesis).",
+        description="Generate bank customers, accounts, account holders, trades and transactions (Polars + Mimesis).",
         epilog="Example: uv run scripts/generators/polars/financial.py --rows 100000 --format delta",
     )
     parser.add_argument("--rows", type=positive_int, default=DEFAULT_ACCOUNTS,
@@ -2124,6 +2218,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"transactions (default {TRANSACTIONS_PER_ACCOUNT:g} per account)")
     parser.add_argument("--fraud-rate", type=rate, default=DEFAULT_FRAUD_RATE,
                         help=f"share of customer-initiated transactions flagged is_fraud (default {DEFAULT_FRAUD_RATE})")
+    parser.add_argument("--joint-rate", type=rate, default=DEFAULT_JOINT_RATE,
+                        help=f"share of accounts with extra holders in account_holders (joint owners, authorized "
+                        f"users; 1-3 each); retirement accounts always have one (default {DEFAULT_JOINT_RATE})")
     parser.add_argument("--seed", type=non_negative_int, default=42, help="random seed (default 42)")
     parser.add_argument("--output", type=Path, default=Path("output") / INDUSTRY,
                         help="output folder (default output/financial)")
@@ -2147,6 +2244,7 @@ def plan_rows(args: argparse.Namespace) -> dict[str, int]:
     return {
         "customers": follow(args.customers, CUSTOMERS_PER_ACCOUNT, minimum=1),
         "accounts": accounts,
+        "account_holders": round(accounts * holders_per_account(args.joint_rate)),  # an estimate: drawn per account
         "trades": follow(args.trades, TRADES_PER_ACCOUNT),
         "transactions": follow(args.transactions, TRANSACTIONS_PER_ACCOUNT),
     }
@@ -2174,7 +2272,8 @@ def main(argv: list[str] | None = None) -> dict:
             "format": args.format,
             "seed": args.seed,
             "window": window,
-            "tables": {table: {"rows": rows[table], "estimated_bytes": sizes[table]} for table in TABLES},
+            "tables": {table: {"rows": rows[table], "estimated_bytes": sizes[table],
+                               **({"estimated_rows": True} if table in CHUNKED_BY else {})} for table in TABLES},
             "estimated_bytes": sum(sizes.values()),
         }
         if args.catalog:
@@ -2193,13 +2292,16 @@ def main(argv: list[str] | None = None) -> dict:
     makers = {
         "customers": partial(make_customers, seed=args.seed, customers=customers, pools=pools, calendar=calendar),
         "accounts": partial(make_accounts, seed=args.seed, book=book, customers=customers, number_shift=number_shift),
+        "account_holders": partial(make_account_holders, seed=args.seed, book=book, customers=customers,
+                                   joint_rate=args.joint_rate, calendar=calendar),
         "trades": partial(make_trades, seed=args.seed, book=book, securities=securities, calendar=calendar),
         "transactions": partial(make_transactions, seed=args.seed, book=book, pools=pools, fraud_rate=args.fraud_rate,
                                 calendar=calendar),
     }
     tables = {}
     for table in TABLES:
-        chunks = with_quality(quality, table, [partial(makers[table], start, n) for start, n in chunk_bounds(rows[table])])
+        chunks = with_quality(quality, table, [partial(makers[table], start, n)
+                                               for start, n in chunk_bounds(rows[CHUNKED_BY.get(table, table)])])
         tables[table] = timed(table, partial(write_table, directory, table, args.format, chunks, SCHEMAS[table]))
     annotate_tables(quality, tables)
     injections = quality_manifest(quality)

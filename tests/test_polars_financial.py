@@ -26,12 +26,15 @@ from conftest import REPO, SCHEMAS, load_script
 gen = load_script("generators/polars/financial.py")
 validate = load_script("utils/validate.py")
 SCRIPT = REPO / "scripts" / "generators" / "polars" / "financial.py"
-TABLES = ("customers", "accounts", "trades", "transactions")
-KEYS = {"customers": "customer_id", "accounts": "account_id", "trades": "trade_id", "transactions": "txn_id"}
-PARENTS = [("accounts", "customer_id", "customers"), ("trades", "account_id", "accounts"),
+TABLES = ("customers", "accounts", "account_holders", "trades", "transactions")
+SIZED = ("customers", "accounts", "trades", "transactions")  # row counts set exactly by the flags
+KEYS = {"customers": ["customer_id"], "accounts": ["account_id"], "account_holders": ["account_id", "customer_id"],
+        "trades": ["trade_id"], "transactions": ["txn_id"]}
+PARENTS = [("accounts", "customer_id", "customers"), ("account_holders", "account_id", "accounts"),
+           ("account_holders", "customer_id", "customers"), ("trades", "account_id", "accounts"),
            ("transactions", "account_id", "accounts")]
 CONTRACTS = {table: json.loads((SCHEMAS / f"financial_{entity}.json").read_text())
-             for table, entity in zip(TABLES, ("customer", "account", "trade", "transaction"))}
+             for table, entity in zip(TABLES, ("customer", "account", "account_holder", "trade", "transaction"))}
 # Typed again here, not imported, so the calendar checks are independent of the generator.
 NYSE_HOLIDAYS_2024 = ["2024-01-01", "2024-01-15", "2024-02-19", "2024-03-29", "2024-05-27", "2024-06-19",
                       "2024-07-04", "2024-09-02", "2024-11-28", "2024-12-25", "2025-01-01"]
@@ -91,11 +94,14 @@ def test_small_runs_are_validator_clean_with_no_orphans_or_duplicate_keys(tmp_pa
     assert result.ok, str(result)
     frames = read(tmp_path)
     expected = {"customers": max(1, round(rows * 0.625)), "accounts": rows, "trades": 3 * rows, "transactions": 20 * rows}
+    holders = frames["account_holders"]  # drawn per account: one primary each, extra holders on joint accounts
+    expected["account_holders"] = holders.height
+    assert holders.height >= rows and (holders["holder_role"] == "primary").sum() == rows
     for table in TABLES:
         assert frames[table].height == expected[table] == summary["tables"][table]["rows"], table
         key = KEYS[table]
-        assert frames[table][key].is_duplicated().sum() == 0, f"duplicate {table}.{key}"
-        assert frames[table][key].null_count() == 0
+        assert frames[table].select(key).is_duplicated().sum() == 0, f"duplicate {table}.{key}"
+        assert frames[table].select(key).null_count().sum_horizontal().item() == 0
     for child, column, parent in PARENTS:
         orphans = frames[child].join(frames[parent], on=column, how="anti").height
         assert orphans == 0, f"{orphans} {child}.{column} without a {parent} row"
@@ -108,7 +114,7 @@ def test_small_runs_are_validator_clean_with_no_orphans_or_duplicate_keys(tmp_pa
 def test_overrides_set_exact_sizes_and_zero_skips_a_table(tmp_path):
     run(tmp_path, "--rows", "40", "--customers", "7", "--trades", "0", "--transactions", "123")
     frames = read(tmp_path)
-    assert [frames[t].height for t in TABLES] == [7, 40, 0, 123]
+    assert [frames[t].height for t in SIZED] == [7, 40, 0, 123]
     assert validate.validate_directory(tmp_path).ok
 
 
@@ -163,7 +169,7 @@ def test_every_format_reads_back_equal_to_parquet(tmp_path, fmt):
         else:
             back = pl.read_ndjson(tmp_path / fmt / f"{table}.json", infer_schema_length=None)
         back = back.with_columns(as_type(pl.col(c), back.schema[c], t) for c, t in schema.items()).sort(KEYS[table])
-        assert back.equals(reference[table]), table
+        assert back.equals(reference[table].sort(KEYS[table])), table
 
 
 def test_same_seed_same_data_other_seed_other_data(tmp_path):
@@ -176,12 +182,17 @@ def test_same_seed_same_data_other_seed_other_data(tmp_path):
 
 
 def test_tables_do_not_depend_on_sibling_sizes(tmp_path):
-    """Changing --transactions or --fraud-rate leaves customers, accounts and trades unchanged."""
+    """Changing --transactions or --fraud-rate leaves customers, accounts, holders and trades
+    unchanged; changing --joint-rate changes account_holders only."""
     run(tmp_path / "a", "--rows", "200")
     run(tmp_path / "b", "--rows", "200", "--transactions", "77", "--fraud-rate", "0.3")
-    a, b = read(tmp_path / "a"), read(tmp_path / "b")
-    for table in ("customers", "accounts", "trades"):
+    run(tmp_path / "c", "--rows", "200", "--joint-rate", "0.6")
+    a, b, c = read(tmp_path / "a"), read(tmp_path / "b"), read(tmp_path / "c")
+    for table in ("customers", "accounts", "account_holders", "trades"):
         assert a[table].equals(b[table]), table
+    for table in ("customers", "accounts", "trades", "transactions"):
+        assert a[table].equals(c[table]), table
+    assert c["account_holders"].height > a["account_holders"].height
 
 
 def test_a_failed_run_leaves_the_previous_table_intact(tmp_path, monkeypatch):
@@ -204,7 +215,9 @@ def test_dry_run_writes_nothing(tmp_path, capsys):
     printed = json.loads(capsys.readouterr().out)
     assert printed == plan
     assert {t: v["rows"] for t, v in plan["tables"].items()} == {
-        "customers": 625_000, "accounts": 1_000_000, "trades": 3_000_000, "transactions": 20_000_000}
+        "customers": 625_000, "accounts": 1_000_000, "account_holders": 1_159_300, "trades": 3_000_000,
+        "transactions": 20_000_000}
+    assert [t for t, v in plan["tables"].items() if v.get("estimated_rows")] == ["account_holders"]
     assert plan["estimated_bytes"] > 0
 
 
@@ -289,7 +302,9 @@ def test_generator_schemas_match_the_contracts():
              "date": pl.Date, "timestamp": pl.Datetime("us", "UTC"),
              "decimal(18,2)": pl.Decimal(18, 2), "decimal(20,2)": pl.Decimal(20, 2)}
     schemas = {"customers": gen.CUSTOMERS_SCHEMA, "accounts": gen.ACCOUNTS_SCHEMA,
-               "trades": gen.TRADES_SCHEMA, "transactions": gen.TRANSACTIONS_SCHEMA}
+               "account_holders": gen.ACCOUNT_HOLDERS_SCHEMA, "trades": gen.TRADES_SCHEMA,
+               "transactions": gen.TRANSACTIONS_SCHEMA}
+    assert list(schemas) == list(gen.SCHEMAS) == list(gen.TABLES)
     for table, schema in schemas.items():
         contract = {c["name"]: types[c["type"]] for c in CONTRACTS[table]["columns"]}
         assert contract == schema, table
@@ -314,6 +329,17 @@ def test_contract_parameters_are_the_generators():
     for table, ratio in (("customers", gen.CUSTOMERS_PER_ACCOUNT), ("trades", gen.TRADES_PER_ACCOUNT),
                          ("transactions", gen.TRANSACTIONS_PER_ACCOUNT)):
         assert CONTRACTS[table]["rows"]["ratio"] == ratio
+    holders = CONTRACTS["account_holders"]["rows"]
+    assert holders["ratio"] == round(gen.holders_per_account(gen.DEFAULT_JOINT_RATE), 4)
+    assert holders["default"] == round(gen.DEFAULT_ACCOUNTS * gen.holders_per_account(gen.DEFAULT_JOINT_RATE))
+    role = hint("account_holders", "holder_role")
+    assert role["values"] == list(gen.HOLDER_ROLES)
+    assert role["distribution"]["joint_rate"] == gen.DEFAULT_JOINT_RATE
+    assert role["distribution"]["single_owner_types"] == list(gen.SINGLE_OWNER_TYPES)
+    assert list(role["distribution"]["extra_holders_weights"].values()) == list(gen.EXTRA_HOLDER_WEIGHTS)
+    assert role["distribution"]["extra_role_weights"] == dict(zip(gen.HOLDER_ROLES[1:], gen.EXTRA_ROLE_WEIGHTS))
+    added = hint("account_holders", "added_date")["distribution"]
+    assert added["added_at_opening_share"] == gen.ADDED_AT_OPENING_SHARE
 
 
 # --- Date ordering ------------------------------------------------------------------------------
@@ -454,6 +480,135 @@ def test_accounts_per_customer_and_account_numbers(account_run):
     numbers = accounts["account_number"]
     assert numbers.is_unique().all() and numbers.str.contains(r"^99[0-9]{10}$").all()
     assert all(luhn_valid(number) for number in numbers.head(20_000).to_list())
+
+
+# --- Account holders: the N:M bridge ---------------------------------------------------------------
+
+def poisson_pmf(k: int, mean: float) -> float:
+    return math.exp(-mean) * mean**k / math.factorial(k)
+
+
+def test_every_account_has_one_primary_holder_its_owner(account_run):
+    accounts, holders = account_run["accounts"], account_run["account_holders"]
+    primary = holders.filter(pl.col("holder_role") == "primary")
+    assert primary.height == accounts.height and primary["account_id"].is_unique().all()
+    owned = primary.join(accounts.select("account_id", pl.col("customer_id").alias("owner"), "opened_date"),
+                         on="account_id")
+    assert owned.height == accounts.height
+    assert (owned["customer_id"] == owned["owner"]).all()
+    assert (owned["added_date"] == owned["opened_date"]).all()
+    # No customer twice on an account (the composite key), so an extra holder is never the owner.
+    assert not holders.select("account_id", "customer_id").is_duplicated().any()
+    # Rows come grouped by account, primary first.
+    assert holders["account_id"].is_sorted()
+    first = holders.group_by("account_id", maintain_order=True).agg(pl.col("holder_role").first())
+    assert (first["holder_role"] == "primary").all()
+
+
+def test_joint_share_extra_holders_and_roles(account_run):
+    """Share of accounts with more than one holder = --joint-rate (0.15) among the accounts that may
+    have several owners, none among retirement accounts; 1/2/3 extra holders 85/12/3; extra holders
+    joint/authorized_user 75/25 (each within 4 binomial sigma)."""
+    accounts, holders = account_run["accounts"], account_run["account_holders"]
+    per_account = accounts.select("account_id", "type").join(holders.group_by("account_id").len(), on="account_id")
+    assert per_account.height == accounts.height
+    single_owner = per_account.filter(pl.col("type").is_in(gen.SINGLE_OWNER_TYPES))
+    assert single_owner.height > 0 and (single_owner["len"] == 1).all()
+    shareable = per_account.filter(~pl.col("type").is_in(gen.SINGLE_OWNER_TYPES))
+    joint_share = (shareable["len"] > 1).mean()
+    # measured 0.1518 (seed 11); extra holders 0.852/0.119/0.029, roles 0.751/0.249
+    assert abs(joint_share - gen.DEFAULT_JOINT_RATE) <= four_sigma(gen.DEFAULT_JOINT_RATE, shareable.height), joint_share
+    extra = shareable.filter(pl.col("len") > 1)["len"] - 1
+    assert_shares(extra.cast(pl.String), {str(k + 1): w for k, w in enumerate(gen.EXTRA_HOLDER_WEIGHTS)}, "extra holders")
+    roles = holders.filter(pl.col("holder_role") != "primary")["holder_role"]
+    assert_shares(roles, dict(zip(gen.HOLDER_ROLES[1:], gen.EXTRA_ROLE_WEIGHTS)), "extra holder role")
+    # Rows per account: 1 + 0.15 x 0.9 x 1.18 = 1.159 in expectation (4 sigma of the mean of ~0.5-sd counts).
+    mean = holders.height / accounts.height
+    assert abs(mean - gen.holders_per_account(gen.DEFAULT_JOINT_RATE)) < 4 * 0.5 / math.sqrt(accounts.height), mean
+
+
+def test_accounts_per_customer_counting_every_role(account_run):
+    """A customer owns 1 + Poisson(0.6) accounts and is an extra holder on about Poisson(E / N) more
+    (E extra holder rows drawn uniformly over the N customers), so holds 1 + Poisson(0.6 + E / N)
+    accounts in all: the shares of 1, 2, 3 and 4+ within 4 binomial sigma."""
+    customers, holders = account_run["customers"], account_run["account_holders"]
+    n = customers.height
+    extra_rows = holders.filter(pl.col("holder_role") != "primary").height
+    extras = customers.select("customer_id").join(
+        holders.filter(pl.col("holder_role") != "primary").group_by("customer_id").len(), on="customer_id",
+        how="left").fill_null(0)["len"]
+    p_none = (1 - 1 / n) ** extra_rows  # uniform draws: a customer is missed by every one of them
+    assert abs((extras == 0).mean() - p_none) <= four_sigma(p_none, n), (extras == 0).mean()
+    held = holders.group_by("customer_id").len()["len"]
+    assert held.len() == n and held.min() >= 1
+    mean = 0.6 + extra_rows / n  # measured: 42.43% hold one account (Poisson 42.43%), 36.42% two (36.38%)
+    for k in (1, 2, 3):
+        p = poisson_pmf(k - 1, mean)
+        assert abs((held == k).mean() - p) <= four_sigma(p, n), (k, (held == k).mean(), p)
+    p = 1 - sum(poisson_pmf(k, mean) for k in range(3))
+    assert abs((held >= 4).mean() - p) <= four_sigma(p, n), ((held >= 4).mean(), p)
+
+
+def test_holders_are_added_after_the_account_opened_and_they_joined(account_run):
+    accounts, customers, holders = account_run["accounts"], account_run["customers"], account_run["account_holders"]
+    extra = (holders.filter(pl.col("holder_role") != "primary")
+             .join(accounts.select("account_id", "opened_date"), on="account_id")
+             .join(customers.select("customer_id", "customer_since"), on="customer_id"))
+    earliest = pl.max_horizontal("opened_date", "customer_since")
+    extra = extra.with_columns(earliest=earliest)
+    assert (extra["added_date"] >= extra["earliest"]).all()
+    assert (extra["added_date"] <= dt.date(2024, 12, 31)).all()
+    # 60% on the earliest day; the other 40% uniform from it to 2024-12-31, which hits that day with
+    # probability 1 / (days in the span). 4 binomial sigma.
+    span = (pl.lit(dt.date(2024, 12, 31)) - pl.col("earliest")).dt.total_days() + 1
+    expected = gen.ADDED_AT_OPENING_SHARE + (1 - gen.ADDED_AT_OPENING_SHARE) * extra.select((1 / span).mean()).item()
+    on_earliest = (extra["added_date"] == extra["earliest"]).mean()
+    assert abs(on_earliest - expected) <= four_sigma(expected, extra.height), (on_earliest, expected)
+    # Later additions spread over the span: their mean position is half way (uniform; 4 sigma of
+    # a uniform's mean, sd 1/sqrt(12)).
+    later = extra.filter(pl.col("added_date") > pl.col("earliest")).with_columns(
+        position=(pl.col("added_date") - pl.col("earliest")).dt.total_days() / span)
+    assert abs(later["position"].mean() - 0.5) < 4 / math.sqrt(12 * later.height) + 0.01
+
+
+@pytest.mark.parametrize("joint_rate", ["0", "0.5", "1"])
+def test_joint_rate_sets_the_share_of_joint_accounts(tmp_path, joint_rate):
+    run(tmp_path, "--rows", "3000", "--joint-rate", joint_rate, "--trades", "0", "--transactions", "0")
+    assert validate.validate_directory(tmp_path).ok
+    frames = read(tmp_path)
+    per_account = frames["accounts"].select("account_id", "type").join(
+        frames["account_holders"].group_by("account_id").len(), on="account_id")
+    shareable = per_account.filter(~pl.col("type").is_in(gen.SINGLE_OWNER_TYPES))
+    rate_ = float(joint_rate)
+    assert abs((shareable["len"] > 1).mean() - rate_) <= four_sigma(rate_, shareable.height) + 1e-12
+    assert (per_account.filter(pl.col("type").is_in(gen.SINGLE_OWNER_TYPES))["len"] == 1).all()
+
+
+def test_too_few_customers_for_extra_holders(tmp_path):
+    """One customer: nobody else to add. Two customers: every joint account gets the other one."""
+    run(tmp_path / "one", "--rows", "20", "--customers", "1", "--joint-rate", "1")
+    assert validate.validate_directory(tmp_path / "one").ok
+    assert read(tmp_path / "one")["account_holders"].height == 20
+    run(tmp_path / "two", "--rows", "40", "--customers", "2", "--joint-rate", "1")
+    assert validate.validate_directory(tmp_path / "two").ok
+    frames = read(tmp_path / "two")
+    shareable = frames["accounts"].filter(~pl.col("type").is_in(gen.SINGLE_OWNER_TYPES)).height
+    assert frames["account_holders"].height == 40 + shareable
+
+
+def test_small_chunks_keep_holder_keys_unique(tmp_path, monkeypatch):
+    """Chunks of 997 accounts: holders are drawn per chunk of accounts, and keys stay unique across
+    the chunk boundaries; every account keeps one primary holder."""
+    original = gen.chunk_bounds
+    monkeypatch.setattr(gen, "chunk_bounds", lambda rows, chunk_rows=997: original(rows, min(chunk_rows, 997)))
+    run(tmp_path, "--rows", "5000", "--joint-rate", "0.5", "--trades", "0", "--transactions", "0")
+    result = validate.validate_directory(tmp_path)
+    assert result.ok, str(result)
+    holders = read(tmp_path)["account_holders"]
+    assert not holders.select("account_id", "customer_id").is_duplicated().any()
+    assert holders["account_id"].is_sorted() and holders["account_id"].n_unique() == 5000
+    assert (holders["holder_role"] == "primary").sum() == 5000
+    assert holders.height > 5000 * 1.3  # 1 + 0.5 x 0.9 x 1.18 = 1.53 per account
 
 
 # --- Trades ---------------------------------------------------------------------------------------
@@ -753,7 +908,7 @@ def test_custom_window_builds_its_own_market_calendar(tmp_path):
     assert frames["accounts"]["opened_date"].max() <= dt.date(2023, 5, 31)
     result = validate.validate_directory(tmp_path)
     assert result.ok, str(result)
-    assert {f.table for f in result.notes if f.check == "window"} == {"customers", "accounts", "trades", "transactions"}
+    assert {f.table for f in result.notes if f.check == "window"} == set(TABLES)
 
 
 def test_window_without_a_trading_day_is_refused(tmp_path, capsys):
@@ -806,7 +961,9 @@ def test_injected_rates_and_the_validators_notes(tmp_path):
 
 @pytest.mark.parametrize("options,message", [
     (["--inject-nulls", "accounts.customer_id=0.1"], "customer_id is a key column"),
-    (["--inject-nulls", "ledger.amount=0.1"], "tables: customers, accounts, trades, transactions"),
+    (["--inject-nulls", "ledger.amount=0.1"], "tables: customers, accounts, account_holders, trades, transactions"),
+    (["--inject-nulls", "account_holders.customer_id=0.1"], "customer_id is a key column"),
+    (["--joint-rate", "1.5"], "between 0 and 1"),
     (["--start", "1999-01-01"], "hold from 2001 on"),
 ])
 def test_bad_quality_and_window_flags_are_clear_errors(tmp_path, capsys, options, message):

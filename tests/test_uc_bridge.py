@@ -303,7 +303,7 @@ def test_the_command_uploads_a_folder_a_generator_wrote(spark_connect, spark_con
     schema = fresh_schema("folder")
     result = bridge._main([str(tmp_path), "--catalog", CATALOG, "--schema", schema, "--remote", spark_connect_server.url,
                            "--table-format", "parquet"])
-    assert set(result["tables"]) == {"customers", "accounts", "trades", "transactions"}
+    assert set(result["tables"]) == {"customers", "accounts", "account_holders", "trades", "transactions"}
     trades = read_back(spark_connect, f"{CATALOG}.{schema}.trades").sort("trade_id")
     assert_frame_equal(trades, pl.read_delta(str(tmp_path / "trades")).sort("trade_id"))
     with pytest.raises(SystemExit):

@@ -87,7 +87,9 @@ def per_row_customers(rows: int, path: Path) -> None:
 
 def project_customers(retail, rows: int, directory: Path) -> None:
     """The retail generator's customers table, exactly as its main() writes it."""
-    plan = retail.make_plan(42, rows, None, None, None, retail.DEFAULT_LINES_PER_TRANSACTION)
+    # One transaction: the plan's basket sizes for 10 x rows transactions belong to the
+    # line_items table, not to customers, which depend only on the seed and the window.
+    plan = retail.make_plan(42, rows, None, None, 1, retail.DEFAULT_LINES_PER_TRANSACTION)
     plan.pools = retail.build_pools("en", 42)
     retail.write_table(directory, "customers", "parquet", retail.table_chunks("customers", plan),
                        retail.SCHEMAS["customers"])

@@ -131,6 +131,7 @@ STORE_SALT, CUSTOMER_SALT, PRODUCT_SALT, INVENTORY_SALT, TRANSACTION_SALT, POOL_
 # ---------------------------------------------------------------------------------------------
 LOYALTY_TIERS = {"Bronze": 50, "Silver": 30, "Gold": 15, "Platinum": 5}
 LIFETIME_VALUE_SHAPE, LIFETIME_VALUE_SCALE = 2.0, 250.0  # Gamma: mean $500, long right tail
+PHONE_AREA_CODES = range(200, 1000)  # NANP area codes start at 2
 PHONE_NULL_RATE = 0.05  # customers who gave no phone number
 EMAIL_DOMAINS = ("example.com", "example.net", "example.org")  # RFC 2606: no real mailbox
 # Per-customer purchase propensity ~ lognormal(0, sigma). With sigma 1.2 the top 10% of
@@ -381,22 +382,19 @@ def us_places() -> pl.DataFrame:
 def draw_us_places(places: pl.DataFrame, rng: np.random.Generator, n: int) -> pl.DataFrame:
     """Draw ``n`` linked (city, state, postal_code, region) rows, weighted by population.
 
-    One uniform draw per row picks the place through the cumulative weights (searchsorted: a
-    weighted choice without a per-row loop); a second picks the ZIP inside that city's range.
+    One uniform draw per row picks the place: each city owns as many slots of a lookup table as
+    its weight (whole thousands of people), so the draw's slot is its city, a weighted choice
+    without a per-row search; a second draw picks the ZIP inside that city's range. ZIPs are
+    gathered from the 100,000 five-digit strings rather than zero-padded row by row.
     """
-    cumulative = np.cumsum(places["weight"].to_numpy())
-    index = np.searchsorted(cumulative, rng.random(n) * cumulative[-1], side="right")
-    chosen = places[index]
-    span = (chosen["zip_high"] - chosen["zip_low"] + 1).to_numpy()
-    postal = chosen["zip_low"].to_numpy() + (rng.random(n) * span).astype(np.int64)
-    return pl.DataFrame(
-        {
-            "city": chosen["city"],
-            "state": chosen["state"],
-            "postal_code": pl.Series(postal, dtype=pl.Int64).cast(pl.String).str.zfill(5),
-            "region": chosen["region"],
-        }
-    )
+    weight = places["weight"].to_numpy()
+    city_of_slot = np.repeat(np.arange(len(weight)), weight)
+    index = pl.Series(city_of_slot[(rng.random(n) * len(city_of_slot)).astype(np.int64)])
+    chosen = places.select(pl.col("city", "state", "region", "zip_low", "zip_high").gather(index))
+    low = chosen["zip_low"].to_numpy()
+    postal = low + (rng.random(n) * (chosen["zip_high"].to_numpy() - low + 1)).astype(np.int64)
+    five_digits = pl.select(pl.int_range(100_000).cast(pl.String).str.zfill(5)).to_series()
+    return chosen.select("city", "state", five_digits.gather(postal).alias("postal_code"), "region")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -593,6 +591,16 @@ class Pools:
     street_addresses: pl.Series
     brands: pl.Series
     places: pl.DataFrame
+    street_parts: pl.DataFrame | None = None  # street_addresses split around their house number
+    phones: pl.Series | None = None  # every "(AAA) 555-01LL", indexed (AAA - 200) * 100 + LL
+
+    def __post_init__(self) -> None:
+        # Built once per run, so each row costs a gather instead of a regex or a format call.
+        self.street_parts = self.street_addresses.str.extract_groups(r"^(\D*)(\d+)?(.*)$").struct.unnest()
+        number = pl.int_range(PHONE_AREA_CODES.start * 100, PHONE_AREA_CODES.stop * 100)
+        self.phones = pl.select(
+            pl.format("({}) 555-01{}", number // 100, (number % 100).cast(pl.String).str.zfill(2))
+        ).to_series()
 
 
 def email_form(names: pl.Series, fallback: str) -> pl.Series:
@@ -704,12 +712,18 @@ def make_plan(seed: int, rows: int, products: int | None, stores: int | None, tr
     return plan
 
 
+def signup_days(plan: Plan, start: int, n: int) -> np.ndarray:
+    """Signup day numbers of customers start..start+n-1, from their own stream."""
+    rng = streams(plan.seed, CUSTOMER_SALT, start, CUSTOMER_STREAMS)
+    signup_first, signup_last = Calendar(plan.season.first, plan.season.last).signup
+    return rng["signup"].integers(day_number(signup_first), day_number(signup_last) + 1, n)
+
+
 def customer_profile(plan: Plan, start: int, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Signup day and purchase weight of customers start..start+n-1 (shared by customers and
     transactions, so a transaction never precedes its customer's signup)."""
+    signup_day = signup_days(plan, start, n)
     rng = streams(plan.seed, CUSTOMER_SALT, start, CUSTOMER_STREAMS)
-    signup_first, signup_last = Calendar(plan.season.first, plan.season.last).signup
-    signup_day = rng["signup"].integers(day_number(signup_first), day_number(signup_last) + 1, n)
     propensity = rng["activity"].lognormal(0.0, ACTIVITY_SIGMA, n)
     # A customer who joined during the window had only part of it to shop in: the share of the
     # window's day weight from the signup day on (the share of its days, without seasonality).
@@ -798,13 +812,14 @@ def make_stores(start: int, n: int, plan: Plan) -> pl.DataFrame:
 def make_customers(start: int, n: int, plan: Plan) -> pl.DataFrame:
     rng = streams(plan.seed, CUSTOMER_SALT, start, CUSTOMER_STREAMS)
     pools = plan.pools
-    signup_day, _ = customer_profile(plan, start, n)
+    signup_day = signup_days(plan, start, n)
     customer_id = pl.Series("customer_id", np.arange(start, start + n, dtype=np.int64) + FIRST_ID["customers"])
     first = rng["first"].integers(0, pools.first_names.len(), n)
     last = rng["last"].integers(0, pools.last_names.len(), n)
-    area_code = rng["phone"].integers(200, 1000, n)
+    area_code = rng["phone"].integers(PHONE_AREA_CODES.start, PHONE_AREA_CODES.stop, n)
     area_code += area_code % 100 == 11  # N11 codes (211, 411, 911 ...) are service numbers
     phone_line = rng["phone"].integers(0, 100, n)
+    street = rng["street"].integers(0, pools.street_addresses.len(), n)
     tiers = weighted_pool(LOYALTY_TIERS)
     lifetime_cents = np.round(rng["lifetime_value"].gamma(LIFETIME_VALUE_SHAPE, LIFETIME_VALUE_SCALE, n) * 100).astype(np.int64)
     frame = pl.DataFrame(
@@ -815,10 +830,11 @@ def make_customers(start: int, n: int, plan: Plan) -> pl.DataFrame:
             "first_email": pools.first_email.gather(first),
             "last_email": pools.last_email.gather(last),
             "domain": pl.Series(EMAIL_DOMAINS).gather(rng["domain"].integers(0, len(EMAIL_DOMAINS), n)),
-            "area_code": area_code,
-            "phone_line": phone_line,
+            "phone": pools.phones.gather((area_code - PHONE_AREA_CODES.start) * 100 + phone_line),
             "phone_missing": rng["phone_null"].random(n) < PHONE_NULL_RATE,
-            "street": pools.street_addresses.gather(rng["street"].integers(0, pools.street_addresses.len(), n)),
+            "street_before": pools.street_parts["1"].gather(street),
+            "street_has_number": pools.street_parts["2"].is_not_null().gather(street),
+            "street_after": pools.street_parts["3"].gather(street),
             # House numbers skew low, as on real streets.
             "house": np.minimum(1 + rng["house"].geometric(1 / 800, n), 99_999),
             "loyalty_tier": tiers.gather(rng["tier"].integers(0, tiers.len(), n)),
@@ -835,11 +851,14 @@ def make_customers(start: int, n: int, plan: Plan) -> pl.DataFrame:
         pl.concat_str(
             "first_email", pl.lit("."), "last_email", pl.col("customer_id").cast(pl.String), pl.lit("@"), "domain"
         ).alias("email"),
-        pl.when(~pl.col("phone_missing"))
-        .then(pl.format("({}) 555-01{}", "area_code", pl.col("phone_line").cast(pl.String).str.zfill(2)))
-        .alias("phone"),
-        # The locale's own address format, with a fresh house number per customer.
-        pl.col("street").str.replace(r"\d+", pl.col("house").cast(pl.String)).alias("street_address"),
+        pl.when(~pl.col("phone_missing")).then("phone").alias("phone"),
+        # The locale's own address format, with a fresh house number per customer in place of
+        # the first number Mimesis wrote (streets without one are kept as they are).
+        pl.concat_str(
+            "street_before",
+            pl.when("street_has_number").then(pl.col("house").cast(pl.String)).otherwise(pl.lit("")),
+            "street_after",
+        ).alias("street_address"),
         "city",
         "state",
         "postal_code",

@@ -336,6 +336,31 @@ def test_generated_code_builds_connect_safe_and_repeatable(spark_any, introspect
     assert sorted(map(tuple, frame.collect())) == sorted(map(tuple, build().collect()))
 
 
+def test_generated_code_seeds_every_column_from_the_seed(spark, introspect):
+    """randomSeedMethod='hash_fieldname' alone ignores randomSeed (every seed gave the same rows):
+    the emitted code seeds each random column with column_seed(SEED, name), as the generators do."""
+    session = load_script("utils/spark_session.py")
+
+    def build(seed):
+        code = introspect.generator_code(spark, orders_frame(spark), name="orders", rows=300, partitions=2,
+                                         seed=seed, from_data=True)
+        namespace = {"spark": spark}
+        exec(compile(code, "generated.py", "exec"), namespace)
+        return code, namespace, sorted(map(tuple, namespace["generation_spec"].build().collect()))
+
+    code, namespace, rows = build(7)
+    assert namespace["SEED"] == 7
+    for column in ("order_id", "store_id", "customer_ref", "amount", "order_date", "is_online"):
+        assert f"randomSeed=column_seed(SEED, '{column}')" in code
+        assert namespace["column_seed"](7, column) == session.column_seed(7, column)
+    assert build(7)[2] == rows
+    other = build(8)[2]
+    assert other != rows
+    # every column follows the seed, not just one (booleans were `id % 2 = 1` before)
+    for index in range(len(rows[0])):
+        assert [row[index] for row in other] != [row[index] for row in rows], f"column {index} ignores the seed"
+
+
 def test_introspect_cli_on_a_local_table(spark, introspect, capsys):
     spark.sql("CREATE SCHEMA IF NOT EXISTS introspect_demo")
     orders_frame(spark).write.mode("overwrite").saveAsTable("introspect_demo.orders")

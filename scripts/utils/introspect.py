@@ -18,11 +18,13 @@ What this wrapper adds to DataAnalyzer:
   evaluates lazily.
 - Over Spark Connect, DataAnalyzer's ``df.cache()`` is skipped (serverless refuses caching).
 - DataAnalyzer's stray debugging prints go to stderr, so stdout carries only the result.
-- The generated code follows this project's rules instead of DataAnalyzer's stubs: ``partitions``,
-  ``randomSeed`` and ``randomSeedMethod="hash_fieldname"`` given; strings built with SQL (a prefix
-  and a random number, no template UDF) and dates over a fixed window instead of
-  ``current_date()``, so the code is Connect-safe and gives the same data on every run. Give
-  columns real values before using it.
+- The generated code follows this project's rules instead of DataAnalyzer's stubs: ``partitions``
+  given; every random column seeded with its own ``randomSeed=column_seed(SEED, name)`` (the
+  generator-level ``randomSeedMethod="hash_fieldname"`` alone ignores the seed, so every
+  ``--seed`` gave the same data), booleans a seeded coin instead of ``id % 2 = 1``; strings
+  built with SQL (a prefix and a random number, no template UDF) and dates over a fixed window
+  instead of ``current_date()``, so the code is Connect-safe and gives the same data on every run
+  with the same ``SEED`` and other data with another. Give columns real values before using it.
 """
 
 from __future__ import annotations
@@ -36,6 +38,19 @@ import sys
 
 ANSI = "spark.sql.ansi.enabled"
 DEFAULT_WINDOW = ("2024-01-01", "2024-12-31")
+# Put at the top of the generated code: column_seed as in scripts/utils/spark_session.py (the
+# tests check that both give the same seeds).
+SEED_PREAMBLE = '''import zlib
+
+# Every column's randomSeed derives from SEED: change it for other data, keep it for the same.
+SEED = {seed}
+
+
+def column_seed(seed, column):
+    """randomSeed of one column: stable across processes (crc32, not the salted hash()), distinct per column."""
+    return zlib.crc32(f"{{seed}}:{{column}}".encode()) & 0x7FFFFFFF
+
+'''
 
 # --- copied verbatim from scripts/utils/uc_setup.py (tests keep it identical) ---
 MAX_NAME_LENGTH = 255
@@ -184,7 +199,7 @@ def summary_rows(spark, df):
 def _connect_safe(code, name, rows, partitions, seed, date_ranges):
     """Rewrite DataAnalyzer's stub code to this project's rules (see the module docstring)."""
     header = (f"    dg.DataGenerator(sparkSession=spark, name={name!r}, rows={rows}, partitions={partitions},\n"
-              f"                     randomSeed={seed}, randomSeedMethod='hash_fieldname', random=True)")
+              "                     randomSeed=SEED, randomSeedMethod='hash_fieldname', random=True)")
     code = re.sub(r"    dg\.DataGenerator\(sparkSession=spark,.*?\n\s*\)", header, code, count=1, flags=re.S)
 
     def string_column(match):
@@ -198,7 +213,33 @@ def _connect_safe(code, name, rows, partitions, seed, date_ranges):
         begin, end = date_ranges.get(column, DEFAULT_WINDOW)
         return f".withColumn('{column}', 'date', begin='{begin}', end='{end}', interval='1 day'"
 
-    return re.sub(r"\.withColumn\('([^']+)', 'date', expr='current_date\(\)'", date_column, code)
+    code = re.sub(r"\.withColumn\('([^']+)', 'date', expr='current_date\(\)'", date_column, code)
+    return _seeded_per_column(code, seed)
+
+
+def _seeded_per_column(code, seed):
+    """Give every random column its own ``randomSeed=column_seed(SEED, name)``.
+
+    The header's ``randomSeedMethod='hash_fieldname'`` seeds each column from ``hash('<name>')``
+    and ignores ``randomSeed``: without this, every ``--seed`` gives the same data. A seed on the
+    column switches that column to the "fixed" method with its own seed (dbldatagen 0.4.0.post1,
+    ``DataGenerator.withColumn``), so the data follows SEED and columns with equal ranges still
+    differ. Boolean stubs (``id % 2 = 1``, not random at all) become a seeded coin; constant stubs
+    (``expr='null'``, binary) need no seed.
+    """
+    def boolean_column(match):
+        return f".withColumn('{match.group(1)}', 'boolean', values=[False, True]"
+
+    code = re.sub(r"\.withColumn\('([^']+)', 'boolean', expr='id % 2 = 1'", boolean_column, code)
+
+    def seeded(match):
+        column, column_type, rest = match.groups()
+        if rest.startswith("expr="):
+            return match.group(0)
+        return f".withColumn('{column}', {column_type}, random=True, randomSeed=column_seed(SEED, '{column}'), {rest}"
+
+    code = re.sub(r"\.withColumn\('([^']+)', ('[^']+'), (.*)", seeded, code)
+    return code.replace("import pyspark.sql.types\n", "import pyspark.sql.types\n" + SEED_PREAMBLE.format(seed=seed), 1)
 
 
 def generator_code(spark, df, name="synthetic", rows=100_000, partitions=4, seed=42, from_data=False):
@@ -238,7 +279,7 @@ def main(argv=None):
     parser.add_argument("--sample-rows", type=int, default=100_000, help="rows read with --from-data/--summary")
     parser.add_argument("--rows", type=int, default=100_000, help="rows the generated code makes")
     parser.add_argument("--partitions", type=int, default=4, help="partitions the generated code uses")
-    parser.add_argument("--seed", type=int, default=42, help="seed the generated code uses")
+    parser.add_argument("--seed", type=int, default=42, help="SEED of the generated code: each column's randomSeed derives from it")
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--local", action="store_true", help="local pyspark session")
     where.add_argument("--remote", metavar="URL", help="Spark Connect URL (sc://host:port)")

@@ -1144,6 +1144,10 @@ def _check_manifest(manifest: dict, manifest_tables: dict, found: dict[str, list
 # --summary: a compact profile per table
 
 
+SUMMARY_ALL_VALUES = 8  # columns with at most this many distinct values show every share
+SUMMARY_TOP_VALUES = 3
+
+
 def profile_table(opened: OpenedTable, check: TableCheck | None) -> dict:
     frame = opened.frame
     values = {}
@@ -1171,7 +1175,10 @@ def profile_table(opened: OpenedTable, check: TableCheck | None) -> dict:
         elif isinstance(dtype, (pl.String, pl.Boolean, pl.Categorical, pl.Enum)) and rows:
             non_null = rows - stats[f"{name}|nulls"]
             if entry.get("distinct", 0) < max(non_null, 1) or non_null <= 3:
-                top = typed.select(pl.col(name).drop_nulls()).group_by(name).len().sort(["len", name], descending=[True, False]).head(3).collect()
+                # Every value of a small category set (tiers, statuses), so all of its shares can
+                # be checked against the request; the three commonest of anything larger.
+                shown = entry.get("distinct", 0) if entry.get("distinct", 0) <= SUMMARY_ALL_VALUES else SUMMARY_TOP_VALUES
+                top = typed.select(pl.col(name).drop_nulls()).group_by(name).len().sort(["len", name], descending=[True, False]).head(shown).collect()
                 entry["top"] = [[_json_value(v), round(100 * n / rows, 1)] for v, n in top.iter_rows()]
             else:
                 entry["top"] = "all distinct"
@@ -1190,6 +1197,8 @@ def format_profiles(profiles: dict[str, dict]) -> str:
                 detail = f"{_fmt(entry['min'])} .. {_fmt(entry['max'])}"
             elif isinstance(entry.get("top"), list):
                 detail = ", ".join(f"{_fmt(v)} {share:g}%" for v, share in entry["top"])
+                if entry.get("distinct", 0) > len(entry["top"]):
+                    detail += ", ..."
             else:
                 detail = entry.get("top", entry["type"])
             distinct = f"{entry['distinct']:,}" if "distinct" in entry else "-"

@@ -595,6 +595,20 @@ def test_summary_profile(tmp_path, schemas):
     assert "customers: 20 rows" in text and "Gold 35%, Silver 35%, Bronze 30%" in text
 
 
+def test_summary_lists_every_share_of_a_small_category_set(tmp_path, schemas):
+    """Up to 8 values: all shares (a 5% tier must not fall off the list); more: three and '...'."""
+    tables = shop_tables()
+    tiers = ["Bronze"] * 9 + ["Silver"] * 6 + ["Gold"] * 4 + ["Platinum"]
+    segments = [f"s{i % 9}" for i in range(20)]  # an extra column: profiled, not checked
+    tables["customers"] = tables["customers"].with_columns(tier=pl.Series(tiers), segment=pl.Series(segments))
+    result = check(write(tmp_path, tables), schemas, summary=True)
+    columns = result.profiles["customers"]["columns"]
+    assert [value for value, _ in columns["tier"]["top"]] == ["Bronze", "Silver", "Gold", "Platinum"]
+    assert len(columns["segment"]["top"]) == 3
+    text = validate.format_profiles(result.profiles)
+    assert "Gold 20%, Platinum 5%" in text and "s0 15%, s1 15%, s2 10%, ..." in text
+
+
 # --- the command line ----------------------------------------------------------------------------
 
 

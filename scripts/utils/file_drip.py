@@ -139,6 +139,8 @@ def _read_files(parser: argparse.ArgumentParser, files: list[Path], fmt: str, so
             frame = pl.concat([pl.read_ndjson(n, infer_schema_length=None) for n in names], how="diagonal_relaxed")
     except (pl.exceptions.PolarsError, OSError) as error:
         parser.error(f"source {source} cannot be read as {fmt}: {str(error).splitlines()[0]}")
+    # A column with no value at all has no type in text; text is the least surprising one.
+    frame = frame.with_columns(pl.col(name).cast(pl.String) for name, dtype in frame.schema.items() if dtype == pl.Null)
     return parse_text_timestamps(frame)
 
 

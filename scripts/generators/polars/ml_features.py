@@ -372,7 +372,8 @@ def embedding_vectors(rng: np.random.Generator, hidden: np.ndarray, projection: 
 def piece_bounds(rows: int, dim: int) -> list[tuple[int, int]]:
     """Write chunks: the million-row blocks, cut smaller for wide embeddings (never across a block)."""
     step = max(1, min(CHUNK_ROWS, EMBEDDING_VALUES_PER_CHUNK // max(dim, 1)))
-    return [(start + offset, min(step, n - offset)) for start, n in chunk_bounds(rows) for offset in range(0, n, step)]
+    return [(start + offset, min(step, n - offset)) for start, n in chunk_bounds(rows, CHUNK_ROWS)
+            for offset in range(0, n, step)]
 
 
 def make_churn_features(start: int, n: int, settings: Settings, projection: np.ndarray, as_text: bool = False,
@@ -1285,7 +1286,7 @@ def plan_settings(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
     settings = Settings(seed=args.seed, rows=args.rows, first_day=day_number(first), days=(last - first).days + 1,
                         label_rate=args.label_rate, drift_day=day_number(args.drift_date) if args.drift_date else None,
                         drift=drift)
-    positives = sum(round(args.label_rate * n) for _, n in chunk_bounds(args.rows))
+    positives = sum(round(args.label_rate * n) for _, n in chunk_bounds(args.rows, CHUNK_ROWS))
     about = {"label": {"column": "label", "rate": args.label_rate, "positives": positives},
              "drift": about_drift, "embedding_dim": args.embedding_dim}
     return settings, about

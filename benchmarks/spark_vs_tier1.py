@@ -1,0 +1,490 @@
+# /// script
+# requires-python = ">=3.11"
+# dependencies = []
+# ///
+"""The project's Spark generators on local[2] against its Tier 1 generators, industry by industry.
+
+For each industry and main-table size, the Spark generator (scripts/generators/<x>.py, run as a
+user runs it on a local Spark: ``uv run --with "pyspark[connect]>=4.0,<4.1" --with
+dbldatagen==0.4.0.post1 --with jmespath --with pyparsing --with mimesis==22.2.0 <x>.py --local
+--output DIR``) and the Tier 1 generator (``uv run scripts/generators/polars/<x>.py --output
+DIR``) write the same tables, with the same row count per table, as parquet. Each run is a child
+process timed from start to exit (wall time), so Spark's JVM start and session are included, as
+a user pays them.
+
+Child tables are scaled down from the generators' defaults with their own flags (CHILDREN below)
+so a 1M-row Spark run takes minutes, not an hour; both sides get the same flags. The planned
+counts are compared (--dry-run on both sides) before anything runs, and the written counts are
+compared from the two JSON summaries afterwards. Retail line items are drawn (1 + Poisson per
+transaction) and differ by a fraction of a percent between the engines; every other count is
+exact.
+
+Spark's fixed cost is measured twice: a bare session probe (JVM + session start, first job
+``spark.range(1).count()``, stop) and each generator at --tiny rows (default 100 main rows,
+children by the same ratios). The marginal cost per million rows is the slope between the two
+largest sizes; with it the report gives the size, if any, where Spark on this machine would
+overtake Tier 1.
+
+Timed children run with ``uv run --offline`` after one warm-up per environment, so registry
+look-ups are not timed (the documented command without --offline re-resolves its ``--with``
+requirements on every run: 0.4 s offline, 5-8 s measured online here). The load average is
+recorded before and after every run.
+
+    uv run benchmarks/spark_vs_tier1.py                              # 5 industries, 100K and 1M
+    uv run benchmarks/spark_vs_tier1.py --industries retail iot --skip-1m
+    uv run benchmarks/spark_vs_tier1.py --json out.json --markdown out.md
+
+JSON report on stdout (and --json FILE); the markdown tables on stderr (and --markdown FILE).
+Needs uv and Java 17. Results go in benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+# The documented local Spark command (README.md, SKILL.md), mimesis pinned as in README.md.
+SPARK_WITH = ["--with", "pyspark[connect]>=4.0,<4.1", "--with", "dbldatagen==0.4.0.post1", "--with", "jmespath",
+              "--with", "pyparsing", "--with", "mimesis==22.2.0"]
+
+# Child tables per main-table row, as each generator's own flags (same flags on both sides).
+# Defaults would make 42M (retail), 13.5M (healthcare), 24.6M (financial), 507M (iot at 504
+# readings per device) and 2,019M (manufacturing at 2,016 readings per machine) rows at 1M
+# main rows; these keep every table and every join, with 3-6 child rows per main row.
+CHILDREN = {
+    "retail": {
+        "main": "customers",
+        "flags": lambda n: ["--transactions", str(n)],
+        "ratios": "products rows/10, stores 5-50 (default), inventory products x stores, transactions 1 x rows "
+                  "(default 10), line items ~3 per transaction (default)",
+    },
+    "healthcare": {
+        "main": "patients",
+        "flags": lambda n: ["--encounters", str(n), "--claims", str(n * 3 // 2)],
+        "ratios": "providers rows/50 (default, at least 20), encounters 1 x rows (default 5), claims 1.5 x encounters "
+                  "(default)",
+    },
+    "financial": {
+        "main": "accounts",
+        "flags": lambda n: ["--trades", str(n), "--transactions", str(2 * n)],
+        "ratios": "customers 0.625 x rows (default), trades 1 x rows (default 3), transactions 2 x rows (default 20)",
+    },
+    "iot": {
+        "main": "devices",
+        "flags": lambda n: ["--days", "1", "--interval-minutes", "1440", "--events", str(n), "--telemetry", str(n)],
+        "ratios": "sensor readings 3 per device (--days 1 --interval-minutes 1440; default 504), events 1 x rows "
+                  "(default 5), telemetry 1 x rows (default 100)",
+    },
+    "manufacturing": {
+        "main": "equipment",
+        "flags": lambda n: ["--readings-per-equipment", "3", "--maintenance", str(n)],
+        "ratios": "sensor_data 3 per machine (default 2,016), maintenance 1 x rows (default 2)",
+    },
+}
+INDUSTRIES = list(CHILDREN)
+# Tables whose count is drawn, not set: (industry, table) -> relative difference accepted. A small
+# table may also differ by 5 standard deviations of its Poisson total (5 x sqrt(rows)).
+DRAWN = {("retail", "line_items"): 0.01}
+
+# Bare local Spark: what every Spark generator pays before its first table.
+SPARK_PROBE = r"""
+import json, os, sys, time
+started = time.perf_counter()
+from pyspark.sql import SparkSession
+imported = time.perf_counter()
+os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+spark = (SparkSession.builder.master("local[*]").appName("probe").config("spark.ui.showConsoleProgress", "false")
+         .config("spark.sql.session.timeZone", "UTC").getOrCreate())
+session = time.perf_counter()
+spark.range(1).count()
+first = time.perf_counter()
+spark.range(1).count()
+second = time.perf_counter()
+spark.stop()
+stopped = time.perf_counter()
+import dbldatagen, pyspark
+print(json.dumps({"import_s": imported - started, "session_s": session - imported, "first_job_s": first - session,
+                  "second_job_s": second - first, "stop_s": stopped - second, "in_process_s": stopped - started,
+                  "python": sys.version.split()[0], "pyspark": pyspark.__version__,
+                  "dbldatagen": getattr(dbldatagen, "__version__", "?"),
+                  "default_parallelism_note": "local[*]"}))
+"""
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def size_list(text: str) -> list[int]:
+    return [positive_int(part) for part in text.split(",") if part.strip()]
+
+
+def spark_command(script: Path, *arguments: str, offline: bool = True) -> list[str]:
+    return ["uv", "run", *(["--offline"] if offline else []), *SPARK_WITH, str(script), *arguments]
+
+
+def tier1_command(script: Path, *arguments: str, offline: bool = True) -> list[str]:
+    return ["uv", "run", *(["--offline"] if offline else []), "--quiet", str(script), *arguments]
+
+
+def scripts(industry: str) -> dict[str, Path]:
+    return {"tier1": REPO / "scripts" / "generators" / "polars" / f"{industry}.py",
+            "spark": REPO / "scripts" / "generators" / f"{industry}.py"}
+
+
+def command(side: str, industry: str, rows: int, output: Path, extra: tuple[str, ...] = ()) -> list[str]:
+    arguments = ["--rows", str(rows), *CHILDREN[industry]["flags"](rows), "--output", str(output), "--format",
+                 "parquet", *extra]
+    script = scripts(industry)[side]
+    return spark_command(script, *arguments, "--local") if side == "spark" else tier1_command(script, *arguments)
+
+
+def load() -> list[float]:
+    return [round(value, 2) for value in os.getloadavg()]
+
+
+def cpu_ticks() -> list[int] | None:
+    """The first line of /proc/stat: user, nice, system, idle, iowait, irq, softirq, steal ticks."""
+    try:
+        return [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    except (OSError, ValueError):
+        return None
+
+
+def cpu_shares(before: list[int] | None, after: list[int] | None) -> dict | None:
+    """How the machine's CPU time was spent during a run: this benchmark's children run at nice 0
+    ('user'), other people's niced work shows up as 'nice'."""
+    if not before or not after:
+        return None
+    delta = [b - a for a, b in zip(before, after)]
+    total = sum(delta) or 1
+    return {"user": round(delta[0] / total, 3), "nice": round(delta[1] / total, 3),
+            "system": round(delta[2] / total, 3), "idle": round((delta[3] + delta[4]) / total, 3)}
+
+
+def run_child(argv: list[str], cwd: Path, timeout: float) -> dict:
+    """Wall time of one child process, its stdout as JSON, and the load average around it."""
+    before, ticks = load(), cpu_ticks()
+    started = time.perf_counter()
+    try:
+        done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return {"ok": False, "error": f"timed out after {timeout:.0f} s", "wall_s": timeout,
+                "load_before": before, "load_after": load(), "cpu": cpu_shares(ticks, cpu_ticks())}
+    wall = time.perf_counter() - started
+    result = {"ok": done.returncode == 0, "wall_s": round(wall, 3), "load_before": before, "load_after": load(),
+              "cpu": cpu_shares(ticks, cpu_ticks())}
+    if done.returncode != 0:
+        result["error"] = f"exit {done.returncode}: " + done.stderr[-1500:]
+        return result
+    try:
+        result["summary"] = json.loads(done.stdout)
+    except json.JSONDecodeError:
+        result["ok"], result["error"] = False, "stdout is not JSON: " + done.stdout[-500:]
+    return result
+
+
+def table_rows(summary: dict) -> dict[str, int]:
+    return {name: int(info["rows"]) for name, info in summary["tables"].items()}
+
+
+def compare_counts(industry: str, tier1: dict[str, int], spark: dict[str, int]) -> list[str]:
+    """Differences between the two sides' per-table counts beyond what DRAWN allows."""
+    problems = []
+    if set(tier1) != set(spark):
+        problems.append(f"tables differ: Tier 1 {sorted(tier1)}, Spark {sorted(spark)}")
+    for table in sorted(set(tier1) & set(spark)):
+        a, b = tier1[table], spark[table]
+        allowed = DRAWN.get((industry, table))
+        limit = max(allowed * max(a, b), 5 * max(a, b) ** 0.5) if allowed is not None else 0
+        if abs(a - b) > limit:
+            problems.append(f"{table}: Tier 1 {a:,} rows, Spark {b:,}")
+    return problems
+
+
+def planned(industry: str, rows: int, workdir: Path) -> dict:
+    """Both sides' --dry-run plans for this size (no Spark started)."""
+    plans = {}
+    for side in ("tier1", "spark"):
+        out = workdir / f"plan_{side}"
+        argv = command(side, industry, rows, out, ("--dry-run",))
+        done = subprocess.run(argv, cwd=workdir, capture_output=True, text=True, timeout=300, check=False)
+        if done.returncode != 0:
+            raise SystemExit(f"error: {side} {industry} --dry-run failed: {done.stderr[-1000:]}")
+        plans[side] = table_rows(json.loads(done.stdout))
+    return plans
+
+
+def environment_versions(workdir: Path) -> dict:
+    """uv, Java and the Spark environment's versions; warms the Spark environment up (online once)."""
+    info = {"cpus": os.cpu_count(), "platform": platform.platform(), "uv": None, "java": None}
+    try:
+        info["uv"] = subprocess.run(["uv", "--version"], capture_output=True, text=True, check=False).stdout.strip()
+        java = subprocess.run(["java", "-version"], capture_output=True, text=True, check=False)
+        info["java"] = (java.stderr or java.stdout).splitlines()[0]
+    except (OSError, IndexError):
+        pass
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                info["cpu"] = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                info["memory_gib"] = round(int(line.split()[1]) / 1024**2, 1)
+                break
+    except OSError:
+        pass
+    started = time.perf_counter()
+    code = "import sys, pyspark, dbldatagen, mimesis; print(sys.version.split()[0], pyspark.__version__, " \
+           "dbldatagen.__version__, mimesis.__version__)"
+    done = subprocess.run(["uv", "run", *SPARK_WITH, "python", "-c", code], cwd=workdir, capture_output=True,
+                          text=True, timeout=900, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"error: the local Spark environment did not resolve: {done.stderr[-1500:]}")
+    python, pyspark, dbldatagen, mimesis = done.stdout.split()
+    info["spark_env"] = {"python": python, "pyspark": pyspark, "dbldatagen": dbldatagen, "mimesis": mimesis,
+                         "resolve_online_s": round(time.perf_counter() - started, 2)}
+    started = time.perf_counter()
+    subprocess.run(["uv", "run", "--offline", *SPARK_WITH, "python", "-c", "pass"], cwd=workdir, check=True,
+                   capture_output=True, timeout=300)
+    info["spark_env"]["uv_offline_overhead_s"] = round(time.perf_counter() - started, 2)
+    return info
+
+
+def median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 3) if values else None
+
+
+def summarise(runs: list[dict], industries: list[str], sizes: list[int], tiny: int) -> dict:
+    """Medians per (industry, size, side), rates, ratios, fixed and marginal costs."""
+    results = {}
+    for industry in industries:
+        by_size = {}
+        for rows in [tiny, *sizes]:
+            cell = {}
+            for side in ("tier1", "spark"):
+                ok = [r for r in runs if (r["industry"], r["rows"], r["side"]) == (industry, rows, side) and r["ok"]]
+                if not ok:
+                    cell[side] = None
+                    continue
+                wall = median([r["wall_s"] for r in ok])
+                total = ok[0]["total_rows"]
+                tables_s = median([r["tables_s"] for r in ok])
+                cell[side] = {"wall_s": wall, "rows": total, "rows_per_s": round(total / wall) if wall else None,
+                              "tables_s": tables_s, "outside_tables_s": round(wall - tables_s, 3),
+                              "tables": ok[0]["tables"], "rounds": len(ok),
+                              "load_1min": [min(r["load_before"][0] for r in ok), max(r["load_after"][0] for r in ok)],
+                              "niced_cpu_share": max((r["cpu"] or {}).get("nice", 0) for r in ok)}
+            if cell["tier1"] and cell["spark"]:
+                cell["spark_over_tier1"] = round(cell["spark"]["wall_s"] / cell["tier1"]["wall_s"], 1)
+            by_size[rows] = cell
+        fixed, marginal = {}, {}
+        measured = [rows for rows in sizes if all(by_size[rows].get(s) for s in ("tier1", "spark"))]
+        for side in ("tier1", "spark"):
+            small = by_size[tiny].get(side)
+            fixed[side] = small and small["wall_s"]
+            points = [by_size[rows][side] for rows in measured[-2:]]
+            if len(points) < 2 and small:
+                points = [small, *points]
+            if len(points) == 2 and points[1]["rows"] > points[0]["rows"]:
+                slope = (points[1]["wall_s"] - points[0]["wall_s"]) / (points[1]["rows"] - points[0]["rows"])
+                marginal[side] = round(slope * 1e6, 3)
+            else:
+                marginal[side] = None
+        crossover = None
+        if all(marginal.values()) and all(fixed.values()):
+            if min(marginal.values()) <= 0:
+                crossover = "not measurable: a marginal cost came out at or below zero (noise; use larger sizes)"
+            elif marginal["spark"] < marginal["tier1"]:
+                crossover = round((fixed["spark"] - fixed["tier1"]) / (marginal["tier1"] - marginal["spark"]) * 1e6)
+            else:
+                crossover = "none: Spark's marginal cost per row is not lower"
+        results[industry] = {"main_table": CHILDREN[industry]["main"], "children": CHILDREN[industry]["ratios"],
+                             "sizes": {str(k): v for k, v in by_size.items()}, "fixed_s": fixed,
+                             "marginal_s_per_million_rows": marginal, "spark_overtakes_at_total_rows": crossover}
+    return results
+
+
+def human(rows: int) -> str:
+    if rows >= 1_000_000:
+        return f"{rows / 1e6:.1f}M".replace(".0M", "M")
+    if rows >= 1_000:
+        return f"{rows / 1e3:.0f}K"
+    return str(rows)
+
+
+def markdown(report: dict) -> str:
+    lines = [("| industry | main rows | rows written (all tables) | Tier 1 wall | Tier 1 rows/s | Spark local[2] wall "
+              "| Spark rows/s | Spark / Tier 1 | load during Spark run (niced others' CPU) |"),
+             "|---|---|---|---|---|---|---|---|---|"]
+    for industry, result in report["results"].items():
+        for rows, cell in result["sizes"].items():
+            if int(rows) == report["tiny_rows"]:
+                continue
+            t, s = cell.get("tier1"), cell.get("spark")
+            total = (t or s or {}).get("rows")
+            lines.append(f"| {industry} | {human(int(rows))} | {f'{total:,}' if total else '–'} | "
+                         + (f"{t['wall_s']:.1f} s | {t['rows_per_s']:,} | " if t else "failed | – | ")
+                         + (f"{s['wall_s']:.1f} s | {s['rows_per_s']:,} | " if s else "failed | – | ")
+                         + (f"**{cell['spark_over_tier1']}×** | " if "spark_over_tier1" in cell else "– | ")
+                         + (f"{s['load_1min'][0]}→{s['load_1min'][1]} ({s['niced_cpu_share']:.0%}) |" if s else "– |"))
+    lines += ["", (f"| industry | fixed cost at --rows {report['tiny_rows']}: Tier 1 | Spark | Spark outside tables "
+                   "(JVM, session, plan) | marginal s per 1M rows written: Tier 1 | Spark | Spark overtakes at |"),
+              "|---|---|---|---|---|---|---|"]
+    for industry, result in report["results"].items():
+        fixed, marginal = result["fixed_s"], result["marginal_s_per_million_rows"]
+        tiny = result["sizes"][str(report["tiny_rows"])].get("spark") or {}
+        crossover = result["spark_overtakes_at_total_rows"]
+        crossover = f"{crossover:,} rows" if isinstance(crossover, int) else (crossover or "–").split(":")[0]
+
+        def seconds(value):
+            return f"{value:.2f} s" if isinstance(value, (int, float)) else "–"
+
+        lines.append(f"| {industry} | {seconds(fixed['tier1'])} | {seconds(fixed['spark'])} | "
+                     f"{seconds(tiny.get('outside_tables_s'))} | {seconds(marginal['tier1'])} | "
+                     f"{seconds(marginal['spark'])} | {crossover} |")
+    probe = report.get("spark_probe") or {}
+    if probe:
+        lines += ["", "Bare local Spark (no generator): process wall {wall:.1f} s = session start {session:.1f} s, "
+                  "first job {first:.1f} s (second job {second:.2f} s), import, stop and JVM exit.".format(
+                      wall=probe["wall_s"], session=probe["session_s"], first=probe["first_job_s"],
+                      second=probe["second_job_s"])]
+    return "\n".join(lines)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(text)
+    os.replace(temporary, path)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description="Wall time of the Spark generators on local[2] against the Tier 1 generators, same tables and "
+                    "row counts, parquet; JSON report on stdout, markdown tables on stderr.")
+    parser.add_argument("--industries", nargs="+", choices=INDUSTRIES, default=INDUSTRIES, metavar="INDUSTRY",
+                        help=f"industries to run (default all: {' '.join(INDUSTRIES)})")
+    parser.add_argument("--sizes", type=size_list, default=[100_000, 1_000_000], metavar="N,N",
+                        help="main-table rows, comma-separated (default 100000,1000000)")
+    parser.add_argument("--skip-1m", action="store_true", help="leave out sizes of 1,000,000 main rows or more")
+    parser.add_argument("--rounds", type=positive_int, default=1, help="rounds; medians are reported (default 1)")
+    parser.add_argument("--tiny", type=positive_int, default=100,
+                        help="main rows of the fixed-cost run (default 100; children by the same ratios)")
+    parser.add_argument("--timeout", type=positive_int, default=1200, help="seconds before a run is abandoned "
+                        "(default 1200)")
+    parser.add_argument("--json", type=Path, metavar="FILE", help="also write the JSON report here")
+    parser.add_argument("--markdown", type=Path, metavar="FILE", help="also write the markdown tables here")
+    args = parser.parse_args(argv)
+
+    sizes = sorted({size for size in args.sizes if not (args.skip_1m and size >= 1_000_000)})
+    if not sizes:
+        parser.error("no size left to run (every --sizes value is at least 1M and --skip-1m is given)")
+    if args.tiny in sizes:
+        parser.error(f"--tiny {args.tiny} is also in --sizes; pick a smaller --tiny")
+    if shutil.which("uv") is None:
+        raise SystemExit("error: uv is not on PATH (https://docs.astral.sh/uv/)")
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        raise SystemExit("error: Java 17 is needed for local Spark (set JAVA_HOME or put java on PATH)")
+
+    report = {"started": datetime.now(UTC).isoformat(timespec="seconds"), "uptime_before": load(),
+              "rounds": args.rounds, "sizes": sizes, "tiny_rows": args.tiny}
+    with tempfile.TemporaryDirectory(prefix="spark_vs_tier1_") as scratch:
+        workdir = Path(scratch)
+        print("resolving the local Spark environment (online, once) ...", file=sys.stderr)
+        report["machine"] = environment_versions(workdir)
+
+        print("checking planned row counts on both sides (--dry-run) ...", file=sys.stderr)
+        report["plans"] = {}
+        for industry in args.industries:
+            for rows in [args.tiny, *sizes]:
+                plans = planned(industry, rows, workdir)
+                problems = compare_counts(industry, plans["tier1"], plans["spark"])
+                report["plans"][f"{industry}/{rows}"] = {**plans, "problems": problems}
+                if problems:
+                    print(f"  warning: {industry} --rows {rows}: " + "; ".join(problems), file=sys.stderr)
+
+        runs, probes = [], []
+        for round_number in range(1, args.rounds + 1):
+            probe = run_child(["uv", "run", "--offline", *SPARK_WITH, "python", "-c", SPARK_PROBE], workdir,
+                              args.timeout)
+            if probe["ok"]:
+                probes.append({**probe.pop("summary"), **probe})
+                print(f"round {round_number}: bare Spark session + first job {probes[-1]['wall_s']:.1f} s wall "
+                      f"(load {probe['load_before'][0]} -> {probe['load_after'][0]})", file=sys.stderr)
+            for industry in args.industries:
+                for rows in [args.tiny, *sizes]:
+                    # Alternate which side goes first, so neither always runs on a warmer machine.
+                    order = ("tier1", "spark") if round_number % 2 else ("spark", "tier1")
+                    for side in order:
+                        out = workdir / f"{side}_{industry}_{rows}_r{round_number}"
+                        run = run_child(command(side, industry, rows, out), workdir, args.timeout)
+                        run.update({"industry": industry, "rows": rows, "side": side, "round": round_number})
+                        if run["ok"]:
+                            summary = run.pop("summary")
+                            run["tables"] = table_rows(summary)
+                            run["total_rows"] = sum(run["tables"].values())
+                            run["tables_s"] = round(sum(float(t.get("seconds", 0)) for t in summary["tables"].values()), 3)
+                            run["bytes"] = sum(int(t.get("bytes") or 0) for t in summary["tables"].values())
+                            print(f"round {round_number}: {industry:13} {side:5} --rows {rows:>9,}: "
+                                  f"{run['total_rows']:>11,} rows in {run['wall_s']:7.1f} s "
+                                  f"(load {run['load_before'][0]} -> {run['load_after'][0]}, "
+                                  f"niced others {(run['cpu'] or {}).get('nice', 0):.0%} of CPU)", file=sys.stderr)
+                        else:
+                            print(f"round {round_number}: {industry} {side} --rows {rows:,} FAILED: "
+                                  f"{run['error'][-600:]}", file=sys.stderr)
+                        runs.append(run)
+                        shutil.rmtree(out, ignore_errors=True)
+                    pair = [r for r in runs[-2:] if r["ok"]]
+                    if len(pair) == 2:
+                        tier1, spark = sorted(pair, key=lambda r: r["side"] != "tier1")
+                        problems = compare_counts(industry, tier1["tables"], spark["tables"])
+                        for run in pair:
+                            run["count_problems"] = problems
+                        if problems:
+                            print("  warning: written counts differ: " + "; ".join(problems), file=sys.stderr)
+
+    report["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
+    report["uptime_after"] = load()
+    if probes:
+        report["spark_probe"] = {key: median([p[key] for p in probes])
+                                 for key in ("wall_s", "import_s", "session_s", "first_job_s", "second_job_s",
+                                             "stop_s", "in_process_s")}
+        report["spark_probe"]["runs"] = probes
+    report["results"] = summarise(runs, args.industries, sizes, args.tiny)
+    report["runs"] = runs
+    text = json.dumps(report, indent=2)
+    table = markdown(report)
+    if args.json:
+        write_atomically(args.json, text + "\n")
+    if args.markdown:
+        write_atomically(args.markdown, table + "\n")
+    print(text)
+    print("\n" + table, file=sys.stderr)
+    failed = [r for r in runs if not r["ok"]]
+    if failed:
+        print(f"\n{len(failed)} run(s) failed; see 'runs' in the JSON report", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -845,3 +845,10 @@ def test_bad_quality_and_window_flags_are_rejected(tmp_path: Path, capsys: pytes
     assert stopped.value.code == 2
     assert message in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
+
+
+def test_manifest_records_a_campaign_as_data(tmp_path: Path) -> None:
+    """Other tools read _manifest.json: a --campaign is an object with ISO dates, not a repr."""
+    generate(tmp_path, "--rows", "20", "--campaign", "black-friday=2024-11-29:2024-12-02:3")
+    arguments = json.loads((tmp_path / "_manifest.json").read_text())["arguments"]
+    assert arguments["campaign"] == [{"name": "black-friday", "first": "2024-11-29", "last": "2024-12-02", "multiplier": 3.0}]

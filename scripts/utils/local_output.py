@@ -150,9 +150,19 @@ def write_table(
 
 def write_manifest(directory: Path, manifest: dict) -> Path:
     """Write DIR/_manifest.json atomically; call it after every table is written."""
+
+    def readable(value):
+        # What json cannot write itself, as data another tool can read: dataclasses (a parsed
+        # --campaign, say) as objects, dates as ISO 8601, anything else as its text.
+        if hasattr(value, "__dataclass_fields__"):
+            return {name: getattr(value, name) for name in value.__dataclass_fields__}
+        if hasattr(value, "isoformat"):
+            return value.isoformat()
+        return str(value)
+
     final = directory / "_manifest.json"
     temporary = final.with_name(f".{final.name}.tmp-{os.getpid()}")
-    temporary.write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+    temporary.write_text(json.dumps(manifest, indent=2, default=readable) + "\n")
     os.replace(temporary, final)
     return final
 

@@ -31,12 +31,14 @@ gen = load_script("generators/financial.py")
 tier1 = load_script("generators/polars/financial.py")
 validate = load_script("utils/validate.py")
 SCRIPT = SCRIPTS / "generators" / "financial.py"
-TABLES = ("customers", "accounts", "trades", "transactions")
-KEYS = {"customers": "customer_id", "accounts": "account_id", "trades": "trade_id", "transactions": "txn_id"}
-PARENTS = [("accounts", "customer_id", "customers"), ("trades", "account_id", "accounts"),
+TABLES = ("customers", "accounts", "account_holders", "trades", "transactions")
+KEYS = {"customers": ["customer_id"], "accounts": ["account_id"], "account_holders": ["account_id", "customer_id"],
+        "trades": ["trade_id"], "transactions": ["txn_id"]}
+PARENTS = [("accounts", "customer_id", "customers"), ("account_holders", "account_id", "accounts"),
+           ("account_holders", "customer_id", "customers"), ("trades", "account_id", "accounts"),
            ("transactions", "account_id", "accounts")]
 CONTRACTS = {table: json.loads((SCHEMAS / f"financial_{entity}.json").read_text())
-             for table, entity in zip(TABLES, ("customer", "account", "trade", "transaction"))}
+             for table, entity in zip(TABLES, ("customer", "account", "account_holder", "trade", "transaction"))}
 # Typed again here, not imported, so the calendar checks are independent of the generator.
 NYSE_HOLIDAYS_2024 = ["2024-01-01", "2024-01-15", "2024-02-19", "2024-03-29", "2024-05-27", "2024-06-19",
                       "2024-07-04", "2024-09-02", "2024-11-28", "2024-12-25", "2025-01-01"]
@@ -74,11 +76,16 @@ def assert_shares(values: pl.Series, expected: dict[str, float], label: str) -> 
 
 
 def assert_integrity(frames: dict[str, pl.DataFrame], expected_rows: dict[str, int]) -> None:
-    """Our own counts: exact sizes, unique non-null keys, no orphans."""
+    """Our own counts: exact sizes, unique non-null keys (composite too), no orphans; account_holders
+    (drawn per account) has one primary row per account."""
     for table in TABLES:
-        key = KEYS[table]
-        assert frames[table].height == expected_rows[table], table
-        assert frames[table][key].null_count() == 0 and frames[table][key].is_duplicated().sum() == 0, table
+        keys = frames[table].select(KEYS[table])
+        if table == "account_holders":
+            assert (frames[table]["holder_role"] == "primary").sum() == expected_rows["accounts"]
+            assert frames[table].height >= expected_rows["accounts"]
+        else:
+            assert frames[table].height == expected_rows[table], table
+        assert keys.null_count().sum_horizontal().item() == 0 and not keys.is_duplicated().any(), table
     for child, column, parent in PARENTS:
         orphans = frames[child].join(frames[parent], on=column, how="anti").height
         assert orphans == 0, f"{orphans} {child}.{column} without a {parent} row"
@@ -155,7 +162,9 @@ def test_parameters_are_the_tier1_generators_and_the_contracts():
                  "BASE_PRICE_MEDIAN", "BASE_PRICE_SIGMA", "DAILY_RETURN_SIGMA", "INTRADAY_PRICE_SIGMA",
                  "TRADE_NOTIONAL_MEDIAN", "TRADE_NOTIONAL_SIGMA", "CUSTOMER_ID_START", "ACCOUNT_ID_START",
                  "TRANSFER_IN_SHARE", "FRAUD_AMOUNT_MULTIPLIER", "WITHDRAWAL_STEP_CENTS", "SYSTEM_POSTING_SECONDS",
-                 "MARKET_OPEN_SECONDS", "SYMBOL_ZIPF_EXPONENT", "ACCOUNT_NUMBER_PREFIX", "ACCOUNT_NUMBER_MULTIPLIER"):
+                 "MARKET_OPEN_SECONDS", "SYMBOL_ZIPF_EXPONENT", "ACCOUNT_NUMBER_PREFIX", "ACCOUNT_NUMBER_MULTIPLIER",
+                 "DEFAULT_JOINT_RATE", "SINGLE_OWNER_TYPES", "HOLDER_ROLES", "EXTRA_HOLDER_WEIGHTS", "EXTRA_ROLE_WEIGHTS",
+                 "ADDED_AT_OPENING_SHARE", "MAX_EXTRA_HOLDERS", "SHAREABLE_ACCOUNT_SHARE", "MEAN_EXTRA_HOLDERS"):
         assert getattr(gen, name) == getattr(tier1, name), name
     assert list(gen.SEGMENT_BALANCE_MULTIPLIER.values()) == list(tier1.SEGMENT_BALANCE_MULTIPLIER)
     assert list(gen.STATUS_ACTIVITY.values()) == list(tier1.STATUS_ACTIVITY)
@@ -230,14 +239,16 @@ def test_dry_run_plans_without_starting_spark(tmp_path, capsys, monkeypatch):
     assert json.loads(capsys.readouterr().out) == plan
     assert not (tmp_path / "out").exists()
     assert {t: v["rows"] for t, v in plan["tables"].items()} == {
-        "customers": 625_000, "accounts": 1_000_000, "trades": 3_000_000, "transactions": 20_000_000}
+        "customers": 625_000, "accounts": 1_000_000, "account_holders": 1_159_300, "trades": 3_000_000,
+        "transactions": 20_000_000}
+    assert [t for t, v in plan["tables"].items() if v.get("estimated_rows")] == ["account_holders"]
     assert {t: v["partitions"] for t, v in plan["tables"].items()} == {
-        "customers": 2, "accounts": 2, "trades": 3, "transactions": 20}
+        "customers": 2, "accounts": 2, "account_holders": 2, "trades": 3, "transactions": 20}
     assert plan["format"] == "parquet" and plan["tier"] == 2
     overridden = gen.main(["--rows", "40", "--customers", "7", "--trades", "0", "--transactions", "123",
                            "--partitions", "5", "--catalog", "c", "--schema", "s", "--dry-run"])
     assert {t: (v["rows"], v["partitions"]) for t, v in overridden["tables"].items()} == {
-        "customers": (7, 5), "accounts": (40, 5), "trades": (0, 5), "transactions": (123, 5)}
+        "customers": (7, 5), "accounts": (40, 5), "account_holders": (46, 5), "trades": (0, 5), "transactions": (123, 5)}
     assert overridden["format"] == "delta"
 
 
@@ -284,6 +295,7 @@ def main_run(spark_modes, tmp_path_factory) -> dict[str, pl.DataFrame]:
 def test_main_run_is_validator_clean_with_exact_sizes_and_no_orphans(main_run):
     expected = {"customers": 12_500, "accounts": MAIN_ROWS, "trades": 3 * MAIN_ROWS, "transactions": 20 * MAIN_ROWS}
     assert_integrity(main_run, expected)
+    expected["account_holders"] = main_run["account_holders"].height  # counted as written
     assert {t: v["rows"] for t, v in main_run["_summary"]["tables"].items()} == expected
 
 
@@ -423,6 +435,40 @@ def test_accounts_per_customer_and_luhn_valid_account_numbers(main_run):
     numbers = accounts["account_number"]
     assert numbers.is_unique().all() and numbers.str.contains(r"^99[0-9]{10}$").all()
     assert all(luhn_valid(number) for number in numbers.to_list())
+
+
+@spark_test
+def test_account_holders_bridge(main_run):
+    """The N:M bridge as in Tier 1: one primary holder per account, its owner, on the opening day;
+    extra holders on --joint-rate (0.15) of the accounts other than retirement ones (4 binomial
+    sigma), 1/2/3 of them 85/12/3, joint/authorized_user 75/25; never the owner, never twice;
+    added on or after both the opening and the holder's customer_since (60% on that day)."""
+    accounts, customers, holders = main_run["accounts"], main_run["customers"], main_run["account_holders"]
+    primary = holders.filter(pl.col("holder_role") == "primary").join(
+        accounts.select("account_id", pl.col("customer_id").alias("owner"), "opened_date"), on="account_id")
+    assert primary.height == accounts.height and primary["account_id"].is_unique().all()
+    assert (primary["customer_id"] == primary["owner"]).all() and (primary["added_date"] == primary["opened_date"]).all()
+    per_account = accounts.select("account_id", "type").join(holders.group_by("account_id").len(), on="account_id")
+    assert (per_account.filter(pl.col("type").is_in(gen.SINGLE_OWNER_TYPES))["len"] == 1).all()
+    shareable = per_account.filter(~pl.col("type").is_in(gen.SINGLE_OWNER_TYPES))
+    joint_share = (shareable["len"] > 1).mean()
+    assert abs(joint_share - gen.DEFAULT_JOINT_RATE) <= four_sigma(gen.DEFAULT_JOINT_RATE, shareable.height), joint_share
+    extra_counts = (shareable.filter(pl.col("len") > 1)["len"] - 1).cast(pl.String)
+    assert_shares(extra_counts, {str(k + 1): w for k, w in enumerate(gen.EXTRA_HOLDER_WEIGHTS)}, "extra holders")
+    extra = (holders.filter(pl.col("holder_role") != "primary")
+             .join(accounts.select("account_id", "opened_date"), on="account_id")
+             .join(customers.select("customer_id", "customer_since"), on="customer_id")
+             .with_columns(earliest=pl.max_horizontal("opened_date", "customer_since")))
+    assert_shares(extra["holder_role"], dict(zip(gen.HOLDER_ROLES[1:], gen.EXTRA_ROLE_WEIGHTS)), "extra holder role")
+    assert (extra["added_date"] >= extra["earliest"]).all() and (extra["added_date"] <= dt.date(2024, 12, 31)).all()
+    span = (pl.lit(dt.date(2024, 12, 31)) - pl.col("earliest")).dt.total_days() + 1
+    expected = gen.ADDED_AT_OPENING_SHARE + (1 - gen.ADDED_AT_OPENING_SHARE) * extra.select((1 / span).mean()).item()
+    on_earliest = (extra["added_date"] == extra["earliest"]).mean()
+    assert abs(on_earliest - expected) <= four_sigma(expected, extra.height), (on_earliest, expected)
+    # Extra holders spread uniformly over the customers: the share never picked is (1 - 1/N)^E.
+    picked = extra["customer_id"].n_unique() / customers.height
+    p_none = (1 - 1 / customers.height) ** extra.height
+    assert abs((1 - picked) - p_none) <= four_sigma(p_none, customers.height), (picked, p_none)
 
 
 def iso6166_valid(isin: str) -> bool:
@@ -629,6 +675,7 @@ def connect_run(spark_modes, spark_connect_server, tmp_path_factory) -> dict[str
 @pytest.mark.connect
 def test_connect_run_is_validator_clean_with_no_orphans_and_the_fraud_rate(connect_run):
     assert_integrity(connect_run, {"customers": 625, "accounts": 1000, "trades": 3000, "transactions": 20_000})
+    assert (connect_run["account_holders"]["holder_role"] != "primary").any()  # some joint accounts
     txns = connect_run["transactions"].with_columns(value=pl.col("amount").cast(pl.Float64).abs())
     eligible = txns.filter(pl.col("type").is_in(gen.CUSTOMER_INITIATED))
     assert abs(eligible["is_fraud"].mean() - 0.05) <= four_sigma(0.05, eligible.height)
@@ -687,7 +734,7 @@ def test_unity_catalog_path_on_the_local_catalog(spark_modes, connect_run):
                              "--format", "parquet", "--mode", "overwrite"))
     other = catalog_tables(spark, schema)
     for table in TABLES:
-        assert other[table].height == expected[table].height
+        assert table == "account_holders" or other[table].height == expected[table].height, table
         assert not other[table].sort(KEYS[table]).equals(expected[table]), f"{table}: seed 6 == seed 5"
     assert properties(spark, name)["synthetic.seed"] == "6"
     spark.sql(f"DROP SCHEMA {schema} CASCADE")
@@ -741,10 +788,11 @@ def test_script_end_to_end_in_a_subprocess_with_one_account(spark_modes, tmp_pat
     completed = subprocess.run(command, check=False, capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert completed.returncode == 0, completed.stderr[-3000:]
     summary = json.loads(completed.stdout)
-    assert {t: v["rows"] for t, v in summary["tables"].items()} == {
-        "customers": 3, "accounts": 1, "trades": 5, "transactions": 7}
     assert validate.validate_directory(tmp_path / "out").ok
     frames = read(tmp_path / "out")
+    assert {t: v["rows"] for t, v in summary["tables"].items()} == {
+        "customers": 3, "accounts": 1, "account_holders": frames["account_holders"].height, "trades": 5,
+        "transactions": 7}
     assert frames["accounts"]["type"][0] == "brokerage"
     assert_integrity(frames, {"customers": 3, "accounts": 1, "trades": 5, "transactions": 7})
     refused = subprocess.run(command, check=False, capture_output=True, text=True, timeout=600, cwd=tmp_path)

@@ -2,8 +2,9 @@
 # MAGIC %md
 # MAGIC # Financial synthetic data on Spark (dbldatagen)
 # MAGIC
-# MAGIC Bank **customers**, their **accounts** (the main table: `rows` sets it exactly), brokerage
-# MAGIC **trades** and cash **transactions**: the tables and columns of the Tier 1 generator
+# MAGIC Bank **customers**, their **accounts** (the main table: `rows` sets it exactly), the
+# MAGIC **account_holders** bridge (who holds each account), brokerage **trades** and cash
+# MAGIC **transactions**: the tables and columns of the Tier 1 generator
 # MAGIC `scripts/generators/polars/financial.py`, conforming to `assets/schemas/financial_*.json`, with
 # MAGIC the same realism: Gamma balances per account type with their true parameters, weighted types,
 # MAGIC statuses and risk ratings, trades only on brokerage and retirement accounts at NYSE hours with
@@ -12,7 +13,9 @@
 # MAGIC dates that never precede what they depend on (customer_since <= opened_date <= events).
 # MAGIC
 # MAGIC Default sizes per account (`rows`): 0.625 customers, 3 trades, 20 transactions; `customers`,
-# MAGIC `trades` and `transactions` override them (0 skips a child table).
+# MAGIC `trades` and `transactions` override them (0 skips a child table). Every account has one
+# MAGIC primary holder (its owner); `joint_rate` (0.15) of the accounts other than retirement accounts
+# MAGIC get 1-3 extra holders, other customers (about 1.16 holder rows per account).
 # MAGIC
 # MAGIC **In a Databricks notebook** (tier 3): fill in the widgets (`catalog` and `schema`, or `output`
 # MAGIC for a folder such as a volume path) and run all cells.
@@ -84,7 +87,8 @@ except ImportError as missing:
 
 INDUSTRY = "financial"
 GENERATOR = "scripts/generators/financial.py"
-TABLES = ("customers", "accounts", "trades", "transactions")  # parents before children
+TABLES = ("customers", "accounts", "account_holders", "trades", "transactions")  # parents before children
+COUNTED = ("account_holders",)  # rows drawn per account: counted once written
 
 # --- Sizes -------------------------------------------------------------------------------------
 DEFAULT_ACCOUNTS = 10_000
@@ -174,6 +178,22 @@ ACCOUNT_NUMBER_MULTIPLIER = 387_420_489
 # The first `customers` accounts go to distinct customers, (row x prime + shift) mod customers
 # being a bijection (2**31 - 1 is prime), so every customer holds at least one account.
 CUSTOMER_SHUFFLE = 2_147_483_647
+# Account holders, the N:M bridge of customers and accounts: one primary holder per account (its
+# owner); a --joint-rate share of the accounts that may have several owners gets 1-3 extra holders,
+# other customers drawn uniformly, distinct, never the owner. Retirement accounts (IRAs) have one
+# owner by US law.
+DEFAULT_JOINT_RATE = 0.15
+SINGLE_OWNER_TYPES = ("retirement",)
+HOLDER_ROLES = ("primary", "joint", "authorized_user")
+EXTRA_HOLDER_WEIGHTS = (85, 12, 3)  # 1, 2 or 3 extra holders
+EXTRA_ROLE_WEIGHTS = (75, 25)  # joint owner, authorized user (may transact, owns nothing)
+ADDED_AT_OPENING_SHARE = 0.6  # the rest are added later, uniformly up to 2024-12-31
+MAX_EXTRA_HOLDERS = len(EXTRA_HOLDER_WEIGHTS)
+EXTRA_HOLDER_POOL = [k + 1 for k, weight in enumerate(EXTRA_HOLDER_WEIGHTS) for _ in range(weight)]
+EXTRA_ROLE_POOL = [k + 1 for k, weight in enumerate(EXTRA_ROLE_WEIGHTS) for _ in range(weight)]  # index into HOLDER_ROLES
+SHAREABLE_ACCOUNT_SHARE = 1 - sum(w for kind, w in zip(ACCOUNT_TYPES, ACCOUNT_TYPE_WEIGHTS)
+                                  if kind in SINGLE_OWNER_TYPES) / sum(ACCOUNT_TYPE_WEIGHTS)
+MEAN_EXTRA_HOLDERS = sum((k + 1) * w for k, w in enumerate(EXTRA_HOLDER_WEIGHTS)) / sum(EXTRA_HOLDER_WEIGHTS)
 # Below this many accounts the run may hold no brokerage or retirement account (0.78 ** 200 =
 # 3e-22 above it); when trades are wanted, the last account then becomes brokerage.
 FEW_ACCOUNTS = 200
@@ -293,6 +313,9 @@ SCHEMAS = {
         "account_id": "bigint", "customer_id": "bigint", "account_number": "string", "type": "string",
         "status": "string", "currency": "string", "balance": "decimal(18,2)", "risk_rating": "string",
         "opened_date": "date",
+    },
+    "account_holders": {
+        "account_id": "bigint", "customer_id": "bigint", "holder_role": "string", "added_date": "date",
     },
     "trades": {
         "trade_id": "bigint", "account_id": "bigint", "symbol": "string", "isin": "string",
@@ -1071,6 +1094,56 @@ def account_book(accounts: DataFrame, seed: int) -> AccountBook:
     )
     return AccountBook(frame)
 
+def build_account_holders(spark: SparkSession, seed: int, tier: int, accounts: DataFrame, customers: DataFrame,
+                          n_customers: int, joint_rate: float) -> DataFrame:
+    """Who holds each account: its owner as primary, on the opening day, and on a joint_rate share
+    of the accounts other than retirement accounts 1-3 extra holders. Every draw is a hash of the
+    account id (and the holder's slot), so the table follows from the accounts as written.
+
+    Extra holders are sampled without replacement in SQL: slot j takes the r-th of the
+    n_customers - 1 - j customers still free (r uniform), counting past the ones taken before it in
+    ascending order (an aggregate over the sorted earlier picks); the pick is an offset 1 ..
+    n_customers - 1 from the owner, so it is never the owner and never repeats. One join adds each
+    extra holder's customer_since: nobody is added before becoming a customer."""
+    table = "account_holders"
+
+    def u(name: str, key: str = "account_id") -> str:
+        return f"({hash_uniform(seed, f'{table}.{name}', key)})"
+
+    free = n_customers - 1  # customers other than the owner
+    extra = number_at(EXTRA_HOLDER_POOL, uniform_index(u("extra"), len(EXTRA_HOLDER_POOL)))
+    frame = accounts.select(
+        "account_id",
+        F.col("customer_id").alias("owner"),
+        F.expr("unix_date(opened_date)").alias("opened_day"),
+        F.expr(f"CASE WHEN type NOT IN ({sql_list(SINGLE_OWNER_TYPES)}) AND {u('joint')} < {num(joint_rate)} "
+               f"THEN least({extra}, {free}) ELSE 0 END").alias("extra"),
+        *[F.expr(f"cast(floor({u(f'pick{j}')} * {max(free - j, 1)}) as bigint)").alias(f"pick{j}")
+          for j in range(MAX_EXTRA_HOLDERS)],
+    )
+    for j in range(1, MAX_EXTRA_HOLDERS):
+        taken = ", ".join(f"pick{i}" for i in range(j))
+        frame = frame.withColumn(f"pick{j}", F.expr(
+            f"aggregate(array_sort(array({taken})), pick{j}, (r, t) -> r + CASE WHEN r >= t THEN 1 ELSE 0 END)"))
+    picks = ", ".join(f"pick{j}" for j in range(MAX_EXTRA_HOLDERS))
+    holders = frame.select(
+        "account_id", "owner", "opened_day", F.explode(F.expr("sequence(0, extra)")).alias("slot"),
+        F.expr(f"array({picks})").alias("picks"),
+    ).withColumn("customer_id", F.expr(
+        f"CASE WHEN slot = 0 THEN owner ELSE {CUSTOMER_ID_START} + "
+        f"(owner - {CUSTOMER_ID_START} + 1 + element_at(picks, greatest(slot, 1))) % {n_customers} END"))
+    joined_since = customers.select("customer_id", F.expr("unix_date(customer_since)").alias("since_day")).hint("merge")
+    dated = holders.join(joined_since, "customer_id").withColumn("earliest", F.expr("greatest(opened_day, since_day)"))
+    role = number_at(EXTRA_ROLE_POOL, uniform_index(u("role", "account_id, slot"), len(EXTRA_ROLE_POOL)))
+    later = f"floor({u('later', 'account_id, slot')} * ({EVENT_END} - earliest + 1))"
+    return conform(dated.select(
+        "account_id",
+        "customer_id",
+        F.when(F.col("slot") == 0, F.lit(HOLDER_ROLES[0])).otherwise(pick(HOLDER_ROLES, role)).alias("holder_role"),
+        F.expr(epoch_date(f"CASE WHEN slot = 0 THEN opened_day WHEN {u('at_opening', 'account_id, slot')} < "
+                          f"{num(ADDED_AT_OPENING_SHARE)} THEN earliest ELSE earliest + {later} END")).alias("added_date"),
+    ), table)
+
 # COMMAND ----------
 
 # Trades.
@@ -1296,6 +1369,31 @@ COMMENTS = {
             'opened_date': (
                 "The owner's first account opens on customer_since; others uniformly between customer_since"
                 ' and 2024-12-31.'
+            ),
+        },
+    },
+    'account_holders': {
+        "table": (
+            'Who holds each account: the N:M bridge between customers and accounts, one row per (account, '
+            'customer). Every account has exactly one primary holder, its owner; a share of the accounts '
+            '(--joint-rate, 15% by default; never retirement accounts, which have one owner by law) has 1-3 '
+            'extra holders, other customers, each a joint owner or an authorized user. A holder is added on '
+            'or after the account opened and on or after the holder became a customer.'
+        ),
+        "columns": {
+            'account_id': 'The account held. Every account appears, with exactly one primary row.',
+            'customer_id': (
+                'The holder. For the primary row it equals accounts.customer_id; extra holders are other '
+                'customers drawn uniformly, never the owner and never one customer twice on an account.'
+            ),
+            'holder_role': (
+                'primary for the owner; an extra holder is a joint owner (75%) or an authorized user who may '
+                'transact but owns nothing (25%).'
+            ),
+            'added_date': (
+                "The primary holder's is the account's opened_date. An extra holder is added on the later of "
+                "opened_date and the holder's customer_since (60%), otherwise uniformly between that day and "
+                '2024-12-31.'
             ),
         },
     },
@@ -1681,7 +1779,7 @@ def rate(text: str) -> float:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="financial.py",
-        description="Generate bank customers, accounts, trades and transactions on Spark (dbldatagen).",
+        description="Generate bank customers, accounts, account holders, trades and transactions on Spark (dbldatagen).",
         epilog="Examples: financial.py --catalog main --schema demo --rows 1000000 (Databricks Connect); "
                "financial.py --local --output output/financial_spark (local Spark).",
     )
@@ -1694,6 +1792,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"transactions (default {TRANSACTIONS_PER_ACCOUNT:g} per account; 0 skips)")
     sizes.add_argument("--fraud-rate", type=rate, default=DEFAULT_FRAUD_RATE,
                        help=f"share of customer-initiated transactions flagged is_fraud (default {DEFAULT_FRAUD_RATE})")
+    sizes.add_argument("--joint-rate", type=rate, default=DEFAULT_JOINT_RATE,
+                       help=f"share of accounts with extra holders in account_holders (joint owners, authorized users; "
+                            f"1-3 each); retirement accounts always have one (default {DEFAULT_JOINT_RATE})")
     sizes.add_argument("--seed", type=non_negative_int, default=42, help="random seed (default 42)")
     sizes.add_argument("--partitions", type=positive_int,
                        help=f"Spark partitions per table (default one per {ROWS_PER_PARTITION:,} rows, at least 2); "
@@ -1752,6 +1853,8 @@ def plan_rows(args: argparse.Namespace) -> dict[str, int]:
     return {
         "customers": follow(args.customers, CUSTOMERS_PER_ACCOUNT, minimum=1),
         "accounts": accounts,
+        # An estimate (drawn per account): 1 + rate x 0.9 x 1.18 per account; the run counts the rows written.
+        "account_holders": round(accounts * (1 + args.joint_rate * SHAREABLE_ACCOUNT_SHARE * MEAN_EXTRA_HOLDERS)),
         "trades": follow(args.trades, TRADES_PER_ACCOUNT),
         "transactions": follow(args.transactions, TRANSACTIONS_PER_ACCOUNT),
     }
@@ -1764,7 +1867,7 @@ def plan_partitions(args: argparse.Namespace, rows: dict[str, int]) -> dict[str,
 # Notebook widgets: one per option, same names (underscores) and defaults; empty means default.
 WIDGETS = {
     "rows": str(DEFAULT_ACCOUNTS), "customers": "", "trades": "", "transactions": "",
-    "fraud_rate": str(DEFAULT_FRAUD_RATE), "seed": "42", "partitions": "", "locale": "en", "tier": "3",
+    "fraud_rate": str(DEFAULT_FRAUD_RATE), "joint_rate": str(DEFAULT_JOINT_RATE), "seed": "42", "partitions": "", "locale": "en", "tier": "3",
     "catalog": "", "schema": "", "output": "", "format": "", "mode": "error", "dry_run": "false",
 }
 
@@ -1792,7 +1895,7 @@ def progress(message: str) -> None:
 
 def build_tables(spark: SparkSession, args: argparse.Namespace,
                  store: Callable[[str, DataFrame], DataFrame] | None = None) -> dict[str, DataFrame]:
-    """The four tables as DataFrames, parents first. ``store(table, frame)`` writes a table and
+    """The five tables as DataFrames, parents first. ``store(table, frame)`` writes a table and
     returns it as stored; children then build on the stored parent, so no table is generated twice
     (without ``store`` they build on the lazy parents: same values, recomputed)."""
     store = store or (lambda table, frame: frame)
@@ -1804,13 +1907,17 @@ def build_tables(spark: SparkSession, args: argparse.Namespace,
     accounts = build_accounts(spark, rows["accounts"], args.seed, partitions["accounts"], args.tier, stored["customers"],
                               rows["customers"], with_trades=rows["trades"] > 0)
     stored["accounts"] = store("accounts", accounts)
+    holders = build_account_holders(spark, args.seed, args.tier, stored["accounts"], stored["customers"],
+                                    rows["customers"], args.joint_rate)
+    stored["account_holders"] = store("account_holders", holders)
     book = account_book(stored["accounts"], args.seed)
     trades = build_trades(spark, rows["trades"], args.seed, partitions["trades"], args.tier, book, securities)
     stored["trades"] = store("trades", trades)
     transactions = build_transactions(spark, rows["transactions"], args.seed, partitions["transactions"], args.tier,
                                       book, pools, args.fraud_rate)
     stored["transactions"] = store("transactions", transactions)
-    return {"customers": customers, "accounts": accounts, "trades": trades, "transactions": transactions}
+    return {"customers": customers, "accounts": accounts, "account_holders": holders, "trades": trades,
+            "transactions": transactions}
 
 
 def read_folder_table(spark: SparkSession, directory: str, table: str, fmt: str) -> DataFrame:
@@ -1844,8 +1951,10 @@ def generate(spark: SparkSession, args: argparse.Namespace) -> dict:
                 raise OutputError("this Spark has no Delta Lake (Databricks has; local pyspark needs the delta-spark "
                                   "jars): pass --format parquet") from None
             raise
+        if table in COUNTED:
+            tables[table]["rows"] = stored.count()
         tables[table]["seconds"] = round(time.perf_counter() - begun, 3)
-        progress(f"  {table}: {rows[table]:,} rows in {tables[table]['seconds']:.1f}s")
+        progress(f"  {table}: {tables[table]['rows']:,} rows in {tables[table]['seconds']:.1f}s")
         return stored
 
     def write_and_reread(table: str, frame: DataFrame) -> DataFrame:
@@ -1879,7 +1988,8 @@ def main(argv: list[str] | None = None) -> dict:
         rows, partitions = plan_rows(args), plan_partitions(args, plan_rows(args))
         plan = {"dry_run": True, "destination": f"{args.catalog}.{args.schema}" if args.catalog else args.output,
                 "format": args.format, "seed": args.seed, "tier": args.tier,
-                "tables": {table: {"rows": rows[table], "partitions": partitions[table]} for table in TABLES}}
+                "tables": {table: {"rows": rows[table], "partitions": partitions[table],
+                                   **({"estimated_rows": True} if table in COUNTED else {})} for table in TABLES}}
         print(json.dumps(plan, indent=2))
         return plan
     try:

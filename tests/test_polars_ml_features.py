@@ -64,9 +64,8 @@ def periods(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 
 def auc(score: np.ndarray, label: np.ndarray) -> float:
-    """Area under the ROC curve (Mann-Whitney U), no ties in a continuous score."""
-    ranks = np.empty(score.size)
-    ranks[np.argsort(score)] = np.arange(1, score.size + 1)
+    """Area under the ROC curve (Mann-Whitney U; ties share their rank)."""
+    ranks = pl.Series(score).rank("average").to_numpy()
     positives = int(label.sum())
     negatives = label.size - positives
     return float((ranks[label].sum() - positives * (positives + 1) / 2) / (positives * negatives))

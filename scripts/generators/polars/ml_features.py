@@ -377,8 +377,9 @@ def piece_bounds(rows: int, dim: int) -> list[tuple[int, int]]:
 
 
 def make_churn_features(start: int, n: int, settings: Settings, projection: np.ndarray, as_text: bool = False,
-                        tally: dict[str, int] | None = None) -> pl.DataFrame:
-    """Rows start .. start+n-1 of churn_features (a piece of one block), embedding included."""
+                        tally: list[dict[bool, tuple[int, int]]] | None = None) -> pl.DataFrame:
+    """Rows start .. start+n-1 of churn_features (a piece of one block), embedding included.
+    ``tally`` gets one record per piece: {after the cut-over: (rows, positives)}."""
     block_start = start // CHUNK_ROWS * CHUNK_ROWS
     block = make_block(block_start, settings)
     offset = start - block_start
@@ -394,10 +395,8 @@ def make_churn_features(start: int, n: int, settings: Settings, projection: np.n
             else pl.Series([False] * n)
         counts = frame.select(label=pl.col("label"), after=after).group_by("after").agg(
             rows=pl.len(), positives=pl.col("label").sum())
-        for is_after, rows, positives in counts.iter_rows():
-            period = "after" if is_after else "before"
-            tally[f"rows_{period}"] = tally.get(f"rows_{period}", 0) + rows
-            tally[f"positives_{period}"] = tally.get(f"positives_{period}", 0) + positives
+        # One append per piece (atomic, should Polars call pieces from several threads).
+        tally.append({is_after: (rows, positives) for is_after, rows, positives in counts.iter_rows()})
     return frame.insert_column(frame.columns.index("label"), embedding)
 
 
@@ -514,9 +513,19 @@ def write_table(
 
 def write_manifest(directory: Path, manifest: dict) -> Path:
     """Write DIR/_manifest.json atomically; call it after every table is written."""
+
+    def readable(value):
+        # What json cannot write itself, as data another tool can read: dataclasses (a parsed
+        # --campaign, say) as objects, dates as ISO 8601, anything else as its text.
+        if hasattr(value, "__dataclass_fields__"):
+            return {name: getattr(value, name) for name in value.__dataclass_fields__}
+        if hasattr(value, "isoformat"):
+            return value.isoformat()
+        return str(value)
+
     final = directory / "_manifest.json"
     temporary = final.with_name(f".{final.name}.tmp-{os.getpid()}")
-    temporary.write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+    temporary.write_text(json.dumps(manifest, indent=2, default=readable) + "\n")
     os.replace(temporary, final)
     return final
 
@@ -1321,7 +1330,7 @@ def main(argv: list[str] | None = None) -> dict:
     started = time.perf_counter()
     progress(f"ml: {args.rows:,} customers -> {directory} ({args.format}, seed {args.seed})")
     projection = embedding_projection(args.seed, args.embedding_dim)
-    tally: dict[str, int] = {}
+    tally: list[dict[bool, tuple[int, int]]] = []
     schema = CSV_SCHEMA if args.format == "csv" else CHURN_FEATURES_SCHEMA
     make = partial(make_churn_features, settings=settings, projection=projection, as_text=args.format == "csv", tally=tally)
     chunks = with_quality(quality, TABLE, [partial(make, start, n) for start, n in piece_bounds(args.rows, args.embedding_dim)])
@@ -1332,9 +1341,10 @@ def main(argv: list[str] | None = None) -> dict:
     annotate_tables(quality, tables)
     injections = quality_manifest(quality)
     if settings.drift_day is not None:
-        for period in ("before", "after"):
-            rows = tally.get(f"rows_{period}", 0)
-            about["label"][f"rate_{period}_drift"] = round(tally.get(f"positives_{period}", 0) / rows, 6) if rows else None
+        for period, is_after in (("before", False), ("after", True)):
+            rows = sum(record.get(is_after, (0, 0))[0] for record in tally)
+            positives = sum(record.get(is_after, (0, 0))[1] for record in tally)
+            about["label"][f"rate_{period}_drift"] = round(positives / rows, 6) if rows else None
     arguments = {key: str(value) if isinstance(value, (Path, date)) else value for key, value in vars(args).items()}
     write_manifest(
         directory,

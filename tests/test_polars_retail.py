@@ -407,18 +407,79 @@ def test_basket_sizes_and_quantities(realism) -> None:
     assert quantity.min() >= 1 and quantity.max() <= 12
 
 
+def top_decile_share(counts: np.ndarray) -> float:
+    """Share of all purchases made by the busiest 10% of customers."""
+    ordered = np.sort(counts)[::-1]
+    return ordered[: len(ordered) // 10].sum() / ordered.sum()
+
+
+def purchases_per_customer(frames: dict[str, pl.DataFrame]) -> tuple[np.ndarray, np.ndarray]:
+    """(purchases, share of the 2024 window after signup) per customer, zeros included."""
+    per_customer = (frames["customers"].select("customer_id", "signup_date")
+                    .join(frames["transactions"].group_by("customer_id").len(), on="customer_id", how="left")
+                    .fill_null(0))
+    late_days = (per_customer["signup_date"] - date(2024, 1, 1)).dt.total_days().clip(0).to_numpy()
+    return per_customer["len"].to_numpy(), (366 - late_days) / 366
+
+
+def simulated_top_decile(sigma: float, window_share: np.ndarray, purchases: int, runs: int = 30) -> tuple[float, float]:
+    """Mean and sd of the top-decile share the configured model gives: a lognormal(0, sigma) weight
+    per customer times the share of the window after signup, purchases drawn by weight
+    (multinomial), in `runs` independent simulations (a stream of the test's own)."""
+    rng = np.random.default_rng(2024)
+    shares = []
+    for _ in range(runs):
+        weight = rng.lognormal(0.0, sigma, window_share.size) * window_share
+        shares.append(top_decile_share(rng.multinomial(purchases, weight / weight.sum())))
+    return float(np.mean(shares)), float(np.std(shares))
+
+
 def test_some_customers_buy_far_more_than_others(realism) -> None:
-    per_customer = (
-        realism["customers"].select("customer_id")
-        .join(realism["transactions"].group_by("customer_id").len(), on="customer_id", how="left")
-        .fill_null(0)["len"].sort(descending=True).to_numpy()
-    )
-    top_decile = per_customer[: len(per_customer) // 10].sum() / per_customer.sum()
-    # Lognormal(0, 1.2) propensity: the top 10% of weights hold 1 - Phi(1.2816 - 1.2) = 0.467.
-    # Poisson noise on ~10 purchases each and late signups add a little concentration: +-0.04.
-    expected = 1 - phi(1.2816 - retail.ACTIVITY_SIGMA)
-    assert abs(top_decile - expected) < 0.04, top_decile
-    assert (per_customer == 0).mean() > 0.05  # a tail of customers who bought nothing in 2024
+    counts, window_share = purchases_per_customer(realism)
+    top_decile = top_decile_share(counts)
+    # Lognormal(0, 1.2) propensity: the top 10% of weights hold 1 - Phi(1.2816 - 1.2) = 0.467;
+    # Poisson noise on ~10 purchases each and late signups add a little: the model simulated with
+    # these customers' signup dates gives 0.489 (sd 0.004); measured 0.492. 4 sd + the simulation's error.
+    assert abs(top_decile - (1 - phi(1.2816 - retail.ACTIVITY_SIGMA))) < 0.04, top_decile
+    expected, sd = simulated_top_decile(retail.ACTIVITY_SIGMA, window_share, int(counts.sum()))
+    assert abs(top_decile - expected) < 4 * sd + sd, (top_decile, expected, sd)
+    assert (counts == 0).mean() > 0.05  # a tail of customers who bought nothing in 2024
+
+
+@pytest.mark.parametrize("sigma", [0.0, 0.6, 2.0])
+def test_customer_skew_sets_the_spread_of_purchases(tmp_path: Path, sigma: float) -> None:
+    """--customer-skew SIGMA: the busiest 10% of customers make the share of purchases the model of
+    that sigma gives (simulated with the run's signup dates; measured 0.170, 0.276, 0.775 at 20,000
+    customers, seed 3), within 4 simulated sd. Sigma 0 is every customer alike: purchases of the
+    customers who could shop all year are Poisson, variance/mean = 1 within 4 sd (sqrt(2/n))."""
+    generate(tmp_path, "--rows", "10000", "--customer-skew", str(sigma), "--seed", "3")
+    frames = {table: pl.read_parquet(tmp_path / f"{table}.parquet") for table in ("customers", "transactions")}
+    counts, window_share = purchases_per_customer(frames)
+    top_decile = top_decile_share(counts)
+    expected, sd = simulated_top_decile(sigma, window_share, int(counts.sum()))
+    assert abs(top_decile - expected) < 4 * sd + sd, (top_decile, expected, sd)
+    # The weights alone: the top 10% of lognormal(0, sigma) weights hold 1 - Phi(1.2816 - sigma);
+    # counting noise only flattens the top (more so at sigma 0), it never undoes the skew.
+    assert top_decile >= 1 - phi(1.2816 - sigma) - 0.01
+    full_year = counts[window_share == 1]
+    dispersion = full_year.var() / full_year.mean()
+    if sigma == 0:
+        assert abs(dispersion - 1) < 4 * math.sqrt(2 / full_year.size), dispersion  # measured 1.005
+    elif sigma <= 1:  # a lognormal mix of Poissons: var/mean = 1 + mean x (e^(sigma^2) - 1) (measured 5.83 vs 5.80)
+        assert abs(dispersion / (1 + full_year.mean() * (math.exp(sigma**2) - 1)) - 1) < 0.15, dispersion
+    else:  # beyond, the sample variance of so heavy a tail is too noisy to pin down: far from Poisson
+        assert dispersion > 10, dispersion
+    assert validate(tmp_path).ok
+
+
+def test_customer_skew_changes_only_who_buys(tmp_path: Path) -> None:
+    """Customers, products, stores and inventory do not depend on --customer-skew; transactions do."""
+    generate(tmp_path / "a", "--rows", "300")
+    generate(tmp_path / "b", "--rows", "300", "--customer-skew", "0")
+    a, b = read_all(tmp_path / "a"), read_all(tmp_path / "b")
+    for table in ("stores", "customers", "products", "inventory"):
+        assert a[table].equals(b[table]), table
+    assert not a["transactions"]["customer_id"].equals(b["transactions"]["customer_id"])
 
 
 def test_popular_products_sell_more(realism) -> None:
@@ -562,6 +623,9 @@ def test_dry_run_plans_without_writing(tmp_path: Path, capsys: pytest.CaptureFix
         (["--seed", "-1"], "must be 0 or more"),
         (["--products", "0"], "must be at least 1"),
         (["--lines-per-transaction", "0.5"], "between 1 and 100"),
+        (["--customer-skew", "-0.1"], "between 0 and 4"),
+        (["--customer-skew", "9"], "between 0 and 4"),
+        (["--customer-skew", "much"], "expected a number between 0 and 4"),
         (["--format", "xml"], "invalid choice: 'xml'"),
         (["--locale", "xx"], "invalid choice: 'xx'"),
     ],

@@ -31,7 +31,8 @@ What makes it convincing, each property measured by tests/test_polars_retail.py:
 - products: category mix and per-category lognormal prices ending in .99, cost 35-70% of price,
   brand, subcategory, SKU, launch dates 2015..2023 (before any sale).
 - transactions (2024-01-01..2024-12-31 UTC by default): heavy-tailed customer activity (lognormal
-  weights, so the busiest 10% of customers make nearly half of the purchases), never before the
+  weights, so the busiest 10% of customers make nearly half of the purchases; ``--customer-skew``
+  sets their sigma, 1.2 by default, 0 for every customer alike), never before the
   customer's signup date, channel and payment method (no cash online), store. ``amount`` is exactly the sum
   of the transaction's ``line_items.line_total``; ``product_id`` is the product of its first
   line item (line_number 1), the spec's single-product view of a basket.
@@ -135,9 +136,11 @@ PHONE_AREA_CODES = range(200, 1000)  # NANP area codes start at 2
 PHONE_NULL_RATE = 0.05  # customers who gave no phone number
 EMAIL_DOMAINS = ("example.com", "example.net", "example.org")  # RFC 2606: no real mailbox
 # Per-customer purchase propensity ~ lognormal(0, sigma). With sigma 1.2 the top 10% of
-# customers hold 1 - Phi(1.2816 - 1.2) = 47% of the weight: a few loyal heavy buyers, a long
-# tail of occasional ones. Scaled by the share of the window after signup.
+# customers hold 1 - Phi(1.2816 - sigma) = 47% of the weight: a few loyal heavy buyers, a long
+# tail of occasional ones. Scaled by the share of the window after signup. --customer-skew sets
+# sigma: 0 makes every customer equally likely (Poisson counts), 2 gives the top 10% 76%.
 ACTIVITY_SIGMA = 1.2
+MAX_CUSTOMER_SKEW = 4.0  # sigma 4: the top 10% hold 99.7% of the weight; more says nothing new
 # Product popularity ~ lognormal(0, 1.0): the top 10% of products take ~39% of line items.
 POPULARITY_SIGMA = 1.0
 QUANTITY_P = 0.65  # quantity ~ Geometric(0.65): 65% of lines are a single unit
@@ -667,6 +670,7 @@ class Plan:
     rows: dict[str, int]
     lines_per_transaction: float
     season: Season  # the transactions window and the weights of its days
+    customer_skew: float = ACTIVITY_SIGMA  # sigma of the lognormal purchase propensity
     line_chunks: list[tuple[int, int, int]] = field(default_factory=list)  # (txn start, txn n, first line)
     day_cumulative: np.ndarray | None = None  # running sum of the window's day weights
     pools: Pools | None = None
@@ -690,13 +694,14 @@ def transaction_chunk_rows(lines_per_transaction: float) -> int:
 
 
 def make_plan(seed: int, rows: int, products: int | None, stores: int | None, transactions: int | None,
-              lines_per_transaction: float, season: Season | None = None) -> Plan:
+              lines_per_transaction: float, season: Season | None = None,
+              customer_skew: float = ACTIVITY_SIGMA) -> Plan:
     store_count = stores or min(max(rows // CUSTOMERS_PER_STORE, MIN_STORES), MAX_STORES)
     product_count = products or max(MIN_PRODUCTS, round(rows * PRODUCTS_PER_CUSTOMER))
     transaction_count = transactions or rows * TRANSACTIONS_PER_CUSTOMER
     season = season or Season(DEFAULT_START, DEFAULT_END)
     plan = Plan(seed=seed, rows={}, lines_per_transaction=lines_per_transaction, season=season,
-                day_cumulative=season.cumulative())
+                customer_skew=customer_skew, day_cumulative=season.cumulative())
     first_line = 0
     for start, n in chunk_bounds(transaction_count, transaction_chunk_rows(lines_per_transaction)):
         plan.line_chunks.append((start, n, first_line))
@@ -724,7 +729,7 @@ def customer_profile(plan: Plan, start: int, n: int) -> tuple[np.ndarray, np.nda
     transactions, so a transaction never precedes its customer's signup)."""
     signup_day = signup_days(plan, start, n)
     rng = streams(plan.seed, CUSTOMER_SALT, start, CUSTOMER_STREAMS)
-    propensity = rng["activity"].lognormal(0.0, ACTIVITY_SIGMA, n)
+    propensity = rng["activity"].lognormal(0.0, plan.customer_skew, n)
     # A customer who joined during the window had only part of it to shop in: the share of the
     # window's day weight from the signup day on (the share of its days, without seasonality).
     first_active = np.maximum(signup_day - day_number(plan.season.first), 0)
@@ -2014,6 +2019,17 @@ def lines_per_transaction_type(text: str) -> float:
     return value
 
 
+def customer_skew_type(text: str) -> float:
+    """argparse type: sigma of the customers' lognormal purchase propensity, 0 to MAX_CUSTOMER_SKEW."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and {MAX_CUSTOMER_SKEW:g}, got {text!r}") from None
+    if not 0.0 <= value <= MAX_CUSTOMER_SKEW:
+        raise argparse.ArgumentTypeError(f"must be between 0 and {MAX_CUSTOMER_SKEW:g}, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     from mimesis import Locale
 
@@ -2034,6 +2050,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--lines-per-transaction", type=lines_per_transaction_type,
                         default=DEFAULT_LINES_PER_TRANSACTION,
                         help="mean line items per transaction, 1 + Poisson(mean - 1) (default 3)")
+    parser.add_argument("--customer-skew", type=customer_skew_type, default=ACTIVITY_SIGMA, metavar="SIGMA",
+                        help=f"how unevenly purchases spread over customers: sigma of a lognormal propensity per "
+                        f"customer; 0 = every customer equally likely, {ACTIVITY_SIGMA:g} (default) = the busiest 10%% "
+                        f"make about half the purchases, 2 = about 3/4 (0 to {MAX_CUSTOMER_SKEW:g})")
     parser.add_argument("--seed", type=non_negative_int, default=42, help="random seed (default 42)")
     parser.add_argument("--output", type=Path, default=Path("output") / INDUSTRY,
                         help="output folder, e.g. /Volumes/<catalog>/<schema>/<volume>/retail (default output/retail)")
@@ -2060,7 +2080,7 @@ def main(argv: list[str] | None = None) -> dict:
     window_us = (day_number(first) * 86_400_000_000, (day_number(last) + 1) * 86_400_000_000)
     quality = quality_settings(parser, args, SCHEMAS, KEY_COLUMNS, DUPLICATE_TABLES, LATE_COLUMNS, window_us)
     plan = make_plan(args.seed, args.rows, args.products, args.stores, args.transactions, args.lines_per_transaction,
-                     season)
+                     season, args.customer_skew)
     window = season_manifest(season, ["transactions.timestamp"])
     if args.dry_run:
         sizes = estimated_bytes(plan.rows, args.format)

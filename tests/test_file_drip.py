@@ -206,6 +206,10 @@ def test_existing_parts_are_refused_appended_after_or_resumed(generated, tmp_pat
     # --append: numbering continues after the highest part, so the new files sort last.
     summary = run(generated["parquet"], "--landing", landing, "--files", 2, "--interval", 0, "--append")
     assert [p["path"] for p in summary["parts"]] == ["part-00006.json", "part-00007.json"]
+    # An appended drip resumes the same way: file 2 of 2 lands after the highest part.
+    summary = run(generated["parquet"], "--landing", landing, "--files", 2, "--interval", 0, "--append", "--start-file", 2)
+    assert [p["path"] for p in summary["parts"]] == ["part-00008.json"]
+    assert (landing / "part-00008.json").read_bytes() == (landing / "part-00007.json").read_bytes()
 
     # Resume: a drip interrupted after 3 of 5 files, rerun with --start-file 4, lands the same
     # files 4 and 5 it would have written.
@@ -255,6 +259,8 @@ def test_bad_input_is_a_clear_error(generated, tmp_path, capsys):
     src = generated["parquet"]
     a_file = tmp_path / "a_file"
     a_file.write_text("x")
+    timeless = tmp_path / "timeless.parquet"
+    pl.DataFrame({"device_id": ["DEV-00000001"], "value": [1.0]}).write_parquet(timeless)
     cases = [
         ((tmp_path / "nope.parquet", "--landing", tmp_path / "l"), "does not exist"),
         ((src.parent, "--landing", tmp_path / "l"), "is a folder of tables"),
@@ -268,6 +274,7 @@ def test_bad_input_is_a_clear_error(generated, tmp_path, capsys):
         ((src, "--landing", tmp_path / "l", "--order-by", "timestamp", "--keep-order"), "not both"),
         ((src, "--landing", tmp_path / "l", "--files", 3, "--start-file", 4), "past the last file"),
         ((src, "--landing", tmp_path / "l", "--prefix", ".hidden"), "hides files"),
+        ((timeless, "--landing", tmp_path / "l"), "no timestamp or date column"),
         ((src.with_name("telemetry.parquet"), "--landing", tmp_path / "l"), "no rows"),  # --telemetry 0
     ]
     for args, message in cases:

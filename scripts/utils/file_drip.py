@@ -24,8 +24,9 @@ earliest rows, file K the latest, as a source that keeps producing data would de
 Files: ``DIR/part-00001.json``, ``part-00002.json`` … (``--prefix`` replaces ``part``; json =
 JSON Lines, the default, or csv with a header, or parquet), numbered so they sort in arrival
 order. Each one appears whole: it is written under a hidden name in the same folder
-(``.part-00001.json.tmp-<pid>``; Spark's file source and Auto Loader skip names starting with
-``.`` or ``_``) and renamed into place when complete, so a stream never reads half a file.
+(``.part-00001.json.tmp-<pid>``: Spark's file source skips names starting with ``.`` or ``_``,
+and a reader's ``pathGlobFilter`` such as ``part-*.json`` never matches it) and renamed into
+place when complete, so a stream never reads half a file.
 (Where the folder cannot rename, e.g. some FUSE mounts, the file is copied into place and a
 warning says so.)
 

@@ -1,8 +1,9 @@
 """Provision a Unity Catalog schema and volume (and the catalog, where you may): idempotent, injection-safe.
 
-    uv run --python 3.12 --with "databricks-connect>=16.4,<17" --with dbldatagen==0.4.0.post1 \\
-        --with jmespath --with pyparsing scripts/utils/uc_setup.py --catalog main --schema retail_demo \\
-        [--volume landing] [--create-catalog] [--profile NAME] [--sdk] [--dry-run]
+    uv run --python 3.12 --with "databricks-connect>=16.4,<17" scripts/utils/uc_setup.py \\
+        --catalog CATALOG --schema retail_demo [--volume landing] [--create-catalog] [--profile NAME] [--sdk] [--dry-run]
+
+(databricks-connect brings the Databricks SDK that ``--sdk`` uses; nothing else is needed.)
 
 Each name is checked against Unity Catalog's identifier rules (at most 255 characters; no period,
 space, forward slash, ASCII control character or DELETE) and, beyond them, must not contain a

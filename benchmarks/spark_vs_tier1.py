@@ -1,6 +1,9 @@
 # /// script
 # requires-python = ">=3.11"
-# dependencies = []
+# dependencies = [
+#   "polars>=2.1,<2.2",
+#   "pyarrow>=17",
+# ]
 # ///
 """The project's Spark generators on local[2] against its Tier 1 generators, industry by industry.
 
@@ -28,11 +31,22 @@ overtake Tier 1.
 Timed children run with ``uv run --offline`` after one warm-up per environment, so registry
 look-ups are not timed (the documented command without --offline re-resolves its ``--with``
 requirements on every run: 0.4 s offline, 5-8 s measured online here). The load average is
-recorded before and after every run.
+recorded before and after every run, and so is how the machine's CPU time was shared (other
+people's niced work shows up as 'nice'; note that with sched_autogroup on, as here, nice only
+ranks processes inside one session, so niced work elsewhere still competes).
+
+Destination matters as much as size, so the report also gives each Tier 1 output's size as
+the Arrow data the Unity Catalog bridge would send (scripts/utils/uc_bridge.py: slices of at
+most 200,000 rows / 32 MiB, one createDataFrame + commit each), and with --upload measures
+Tier 1 + that upload (``--catalog spark_catalog --remote sc://localhost:PORT --table-format
+parquet``) into a local Spark Connect server on this machine: the client's and the server's
+work without any network. A real workspace adds the network transfer and a commit per slice,
+which this machine cannot measure.
 
     uv run benchmarks/spark_vs_tier1.py                              # 5 industries, 100K and 1M
     uv run benchmarks/spark_vs_tier1.py --industries retail iot --skip-1m
     uv run benchmarks/spark_vs_tier1.py --json out.json --markdown out.md
+    uv run benchmarks/spark_vs_tier1.py --upload --skip-1m      # plus Tier 1 + upload over local Connect
 
 JSON report on stdout (and --json FILE); the markdown tables on stderr (and --markdown FILE).
 Needs uv and Java 17. Results go in benchmarks/README.md.
@@ -52,6 +66,8 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+
+import polars as pl
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -153,8 +169,87 @@ def scripts(industry: str) -> dict[str, Path]:
 def command(side: str, industry: str, rows: int, output: Path, extra: tuple[str, ...] = ()) -> list[str]:
     arguments = ["--rows", str(rows), *CHILDREN[industry]["flags"](rows), "--output", str(output), "--format",
                  "parquet", *extra]
-    script = scripts(industry)[side]
-    return spark_command(script, *arguments, "--local") if side == "spark" else tier1_command(script, *arguments)
+    script = scripts(industry)["spark" if side == "spark" else "tier1"]
+    if side == "spark":
+        return spark_command(script, *arguments, "--local")
+    if side == "upload":  # Tier 1 + the bridge; the pyspark Connect client layered on the script's environment
+        return ["uv", "run", "--offline", "--quiet", "--with", "pyspark[connect]>=4.0,<4.1", str(script), *arguments]
+    return tier1_command(script, *arguments)
+
+
+# Slices of the Unity Catalog bridge (scripts/utils/uc_bridge.py ROWS_PER_MESSAGE, MAX_MESSAGE_BYTES).
+ROWS_PER_MESSAGE, MAX_MESSAGE_BYTES = 200_000, 32 * 2**20
+
+
+def arrow_profile(directory: Path, tables: dict[str, int]) -> dict:
+    """What the bridge would send for a Tier 1 output: Arrow bytes (as it converts them, large
+    strings) and the number of createDataFrame messages."""
+    total_bytes = messages = 0
+    for table in tables:
+        frame = pl.read_parquet(directory / f"{table}.parquet")
+        size = frame.to_arrow(compat_level=pl.CompatLevel.oldest()).nbytes
+        total_bytes += size
+        for start in range(0, frame.height, ROWS_PER_MESSAGE):
+            part = frame.slice(start, ROWS_PER_MESSAGE)
+            messages += max(1, -(-round(size * part.height / max(frame.height, 1)) // MAX_MESSAGE_BYTES))
+    return {"arrow_bytes": total_bytes, "messages": messages}
+
+
+class ConnectServer:
+    """A Spark Connect server from the Spark environment's own pyspark jars, local[2], loopback only,
+    in its own process group (stopped by that group's id)."""
+
+    def __init__(self, workdir: Path):
+        self.workdir, self.process, self.port = workdir, None, None
+
+    def start(self, timeout: float = 300) -> str:
+        import socket
+
+        where = subprocess.run(["uv", "run", "--offline", *SPARK_WITH, "python", "-c",
+                                "import os, pyspark; print(os.path.dirname(pyspark.__file__))"],
+                               capture_output=True, text=True, check=True, cwd=self.workdir)
+        home = Path(where.stdout.strip())
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        conf = {"spark.connect.grpc.binding.port": str(self.port), "spark.connect.grpc.binding.address": "127.0.0.1",
+                "spark.sql.warehouse.dir": str(self.workdir / "warehouse"), "spark.ui.enabled": "false",
+                "spark.sql.session.timeZone": "UTC", "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+                "spark.driver.extraJavaOptions": f"-Dderby.system.home={self.workdir / 'derby'}"}
+        argv = [str(home / "bin" / "spark-submit"), "--class", "org.apache.spark.sql.connect.service.SparkConnectServer",
+                "--master", "local[2]"]
+        for key, value in conf.items():
+            argv += ["--conf", f"{key}={value}"]
+        log_path = self.workdir / "connect-server.log"
+        environment = {k: v for k, v in os.environ.items() if k not in ("SPARK_REMOTE", "PYTHONPATH")}
+        environment.update({"SPARK_HOME": str(home), "SPARK_LOCAL_IP": "127.0.0.1"})
+        with log_path.open("w") as log:
+            self.process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=environment,
+                                            cwd=self.workdir, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"error: the Spark Connect server exited: {log_path.read_text()[-1500:]}")
+            if "Spark Connect server started" in log_path.read_text(errors="replace"):
+                return f"sc://localhost:{self.port}"
+            time.sleep(0.5)
+        self.stop()
+        raise SystemExit(f"error: the Spark Connect server did not start in {timeout:.0f} s")
+
+    def stop(self) -> None:
+        import signal
+
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+        except ProcessLookupError:
+            pass
 
 
 def load() -> list[float]:
@@ -270,6 +365,18 @@ def environment_versions(workdir: Path) -> dict:
     return info
 
 
+def warm_up(industries: list[str], upload: bool, workdir: Path) -> None:
+    """Resolve the Tier 1 scripts' environments online once, so the timed runs can be --offline."""
+    for industry in industries:
+        script = scripts(industry)["tier1"]
+        extras = [[], ["--with", "pyspark[connect]>=4.0,<4.1"]] if upload else [[]]
+        for extra in extras:
+            done = subprocess.run(["uv", "run", "--quiet", *extra, str(script), "--help"], cwd=workdir,
+                                  capture_output=True, text=True, timeout=900, check=False)
+            if done.returncode != 0:
+                raise SystemExit(f"error: could not prepare {script.name}'s environment: {done.stderr[-1500:]}")
+
+
 def median(values: list[float]) -> float | None:
     return round(statistics.median(values), 3) if values else None
 
@@ -281,7 +388,7 @@ def summarise(runs: list[dict], industries: list[str], sizes: list[int], tiny: i
         by_size = {}
         for rows in [tiny, *sizes]:
             cell = {}
-            for side in ("tier1", "spark"):
+            for side in ("tier1", "spark", "upload"):
                 ok = [r for r in runs if (r["industry"], r["rows"], r["side"]) == (industry, rows, side) and r["ok"]]
                 if not ok:
                     cell[side] = None
@@ -294,6 +401,11 @@ def summarise(runs: list[dict], industries: list[str], sizes: list[int], tiny: i
                               "tables": ok[0]["tables"], "rounds": len(ok),
                               "load_1min": [min(r["load_before"][0] for r in ok), max(r["load_after"][0] for r in ok)],
                               "niced_cpu_share": max((r["cpu"] or {}).get("nice", 0) for r in ok)}
+                for key in ("arrow_bytes", "messages"):
+                    if key in ok[0]:
+                        cell[side][key] = ok[0][key]
+            if cell["tier1"] and cell["upload"]:
+                cell["upload"]["upload_s"] = round(cell["upload"]["wall_s"] - cell["tier1"]["wall_s"], 3)
             if cell["tier1"] and cell["spark"]:
                 cell["spark_over_tier1"] = round(cell["spark"]["wall_s"] / cell["tier1"]["wall_s"], 1)
             by_size[rows] = cell
@@ -362,6 +474,18 @@ def markdown(report: dict) -> str:
         lines.append(f"| {industry} | {seconds(fixed['tier1'])} | {seconds(fixed['spark'])} | "
                      f"{seconds(tiny.get('outside_tables_s'))} | {seconds(marginal['tier1'])} | "
                      f"{seconds(marginal['spark'])} | {crossover} |")
+    uploads = [(industry, rows, cell) for industry, result in report["results"].items()
+               for rows, cell in result["sizes"].items() if cell.get("upload") and cell.get("tier1")]
+    if uploads:
+        lines += ["", ("| industry | main rows | rows | Arrow data sent | messages | Tier 1 files only | Tier 1 + upload to "
+                       "local Connect (loopback) | upload part | upload rows/s |"),
+                  "|---|---|---|---|---|---|---|---|---|"]
+        for industry, rows, cell in uploads:
+            t, u = cell["tier1"], cell["upload"]
+            rate = f"{round(t['rows'] / u['upload_s']):,}" if u["upload_s"] > 0 else "–"
+            lines.append(f"| {industry} | {human(int(rows))} | {t['rows']:,} | {t.get('arrow_bytes', 0) / 2**20:.0f} MiB | "
+                         f"{u.get('messages', '–')} | {t['wall_s']:.1f} s | {u['wall_s']:.1f} s | {u['upload_s']:.1f} s | "
+                         f"{rate} |")
     probe = report.get("spark_probe") or {}
     if probe:
         lines += ["", "Bare local Spark (no generator): process wall {wall:.1f} s = session start {session:.1f} s, "
@@ -369,6 +493,63 @@ def markdown(report: dict) -> str:
                       wall=probe["wall_s"], session=probe["session_s"], first=probe["first_job_s"],
                       second=probe["second_job_s"])]
     return "\n".join(lines)
+
+
+def run_rounds(args: argparse.Namespace, sizes: list[int], workdir: Path, upload_url: str | None, runs: list[dict],
+               probes: list[dict]) -> None:
+    """Timed runs. Without upload_url: per round a bare Spark probe, then per industry and size
+    Tier 1 and Spark (alternating which goes first). With it: Tier 1 + the bridge only (a second
+    pass, so the Connect server's JVM is not even idle during the first)."""
+    for round_number in range(1, args.rounds + 1):
+        probe = {"ok": False} if upload_url else run_child(
+            ["uv", "run", "--offline", *SPARK_WITH, "python", "-c", SPARK_PROBE], workdir, args.timeout)
+        if probe["ok"]:
+            probes.append({**probe.pop("summary"), **probe})
+            print(f"round {round_number}: bare Spark session + first job {probes[-1]['wall_s']:.1f} s wall "
+                  f"(load {probe['load_before'][0]} -> {probe['load_after'][0]})", file=sys.stderr)
+        for industry in args.industries:
+            for rows in [args.tiny, *sizes]:
+                # Alternate which side goes first, so neither always runs on a warmer machine.
+                order = ("tier1", "spark") if round_number % 2 else ("spark", "tier1")
+                if upload_url:
+                    order = ("upload",)
+                pair = {}
+                for side in order:
+                    out = workdir / f"{side}_{industry}_{rows}_r{round_number}"
+                    extra = ()
+                    if side == "upload":
+                        extra = ("--catalog", "spark_catalog", "--schema", f"bench_{industry}_{rows}_r{round_number}",
+                                 "--remote", upload_url, "--table-format", "parquet")
+                    run = run_child(command(side, industry, rows, out, extra), workdir, args.timeout)
+                    run.update({"industry": industry, "rows": rows, "side": side, "round": round_number})
+                    if run["ok"]:
+                        summary = run.pop("summary")
+                        run["tables"] = table_rows(summary)
+                        run["total_rows"] = sum(run["tables"].values())
+                        run["tables_s"] = round(sum(float(t.get("seconds", 0)) for t in summary["tables"].values()), 3)
+                        run["bytes"] = sum(int(t.get("bytes") or 0) for t in summary["tables"].values())
+                        if side == "tier1":
+                            run.update(arrow_profile(out, run["tables"]))
+                        if side == "upload":
+                            sent = summary.get("unity_catalog", {}).get("tables", {})
+                            run["messages"] = sum(t.get("messages", 0) for t in sent.values())
+                            run["uploaded_rows"] = sum(t.get("rows", 0) for t in sent.values())
+                        pair[side] = run
+                        print(f"round {round_number}: {industry:13} {side:6} --rows {rows:>9,}: "
+                              f"{run['total_rows']:>11,} rows in {run['wall_s']:7.1f} s "
+                              f"(load {run['load_before'][0]} -> {run['load_after'][0]}, "
+                              f"niced others {(run['cpu'] or {}).get('nice', 0):.0%} of CPU)", file=sys.stderr)
+                    else:
+                        print(f"round {round_number}: {industry} {side} --rows {rows:,} FAILED: "
+                              f"{run['error'][-600:]}", file=sys.stderr)
+                    runs.append(run)
+                    shutil.rmtree(out, ignore_errors=True)
+                if "tier1" in pair and "spark" in pair:
+                    problems = compare_counts(industry, pair["tier1"]["tables"], pair["spark"]["tables"])
+                    for run in pair.values():
+                        run["count_problems"] = problems
+                    if problems:
+                        print("  warning: written counts differ: " + "; ".join(problems), file=sys.stderr)
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -392,6 +573,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="main rows of the fixed-cost run (default 100; children by the same ratios)")
     parser.add_argument("--timeout", type=positive_int, default=1200, help="seconds before a run is abandoned "
                         "(default 1200)")
+    parser.add_argument("--upload", action="store_true",
+                        help="also time Tier 1 + the Unity Catalog bridge into a local Spark Connect server (loopback: "
+                             "no network, so a lower bound for a workspace)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the JSON report here")
     parser.add_argument("--markdown", type=Path, metavar="FILE", help="also write the markdown tables here")
     args = parser.parse_args(argv)
@@ -412,6 +596,7 @@ def main(argv: list[str] | None = None) -> None:
         workdir = Path(scratch)
         print("resolving the local Spark environment (online, once) ...", file=sys.stderr)
         report["machine"] = environment_versions(workdir)
+        warm_up(args.industries, args.upload, workdir)
 
         print("checking planned row counts on both sides (--dry-run) ...", file=sys.stderr)
         report["plans"] = {}
@@ -424,44 +609,14 @@ def main(argv: list[str] | None = None) -> None:
                     print(f"  warning: {industry} --rows {rows}: " + "; ".join(problems), file=sys.stderr)
 
         runs, probes = [], []
-        for round_number in range(1, args.rounds + 1):
-            probe = run_child(["uv", "run", "--offline", *SPARK_WITH, "python", "-c", SPARK_PROBE], workdir,
-                              args.timeout)
-            if probe["ok"]:
-                probes.append({**probe.pop("summary"), **probe})
-                print(f"round {round_number}: bare Spark session + first job {probes[-1]['wall_s']:.1f} s wall "
-                      f"(load {probe['load_before'][0]} -> {probe['load_after'][0]})", file=sys.stderr)
-            for industry in args.industries:
-                for rows in [args.tiny, *sizes]:
-                    # Alternate which side goes first, so neither always runs on a warmer machine.
-                    order = ("tier1", "spark") if round_number % 2 else ("spark", "tier1")
-                    for side in order:
-                        out = workdir / f"{side}_{industry}_{rows}_r{round_number}"
-                        run = run_child(command(side, industry, rows, out), workdir, args.timeout)
-                        run.update({"industry": industry, "rows": rows, "side": side, "round": round_number})
-                        if run["ok"]:
-                            summary = run.pop("summary")
-                            run["tables"] = table_rows(summary)
-                            run["total_rows"] = sum(run["tables"].values())
-                            run["tables_s"] = round(sum(float(t.get("seconds", 0)) for t in summary["tables"].values()), 3)
-                            run["bytes"] = sum(int(t.get("bytes") or 0) for t in summary["tables"].values())
-                            print(f"round {round_number}: {industry:13} {side:5} --rows {rows:>9,}: "
-                                  f"{run['total_rows']:>11,} rows in {run['wall_s']:7.1f} s "
-                                  f"(load {run['load_before'][0]} -> {run['load_after'][0]}, "
-                                  f"niced others {(run['cpu'] or {}).get('nice', 0):.0%} of CPU)", file=sys.stderr)
-                        else:
-                            print(f"round {round_number}: {industry} {side} --rows {rows:,} FAILED: "
-                                  f"{run['error'][-600:]}", file=sys.stderr)
-                        runs.append(run)
-                        shutil.rmtree(out, ignore_errors=True)
-                    pair = [r for r in runs[-2:] if r["ok"]]
-                    if len(pair) == 2:
-                        tier1, spark = sorted(pair, key=lambda r: r["side"] != "tier1")
-                        problems = compare_counts(industry, tier1["tables"], spark["tables"])
-                        for run in pair:
-                            run["count_problems"] = problems
-                        if problems:
-                            print("  warning: written counts differ: " + "; ".join(problems), file=sys.stderr)
+        run_rounds(args, sizes, workdir, None, runs, probes)
+        if args.upload:
+            print("starting a local Spark Connect server for the upload runs ...", file=sys.stderr)
+            server = ConnectServer(workdir)
+            try:
+                run_rounds(args, sizes, workdir, server.start(), runs, probes)
+            finally:
+                server.stop()
 
     report["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
     report["uptime_after"] = load()

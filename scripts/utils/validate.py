@@ -76,6 +76,20 @@ columns in the manifest (``"bounds": {"transactions.timestamp": {"min": "2023-01
 "max": "2023-12-31T23:59:59Z"}}``). Those replace the contract's min/max for date and timestamp
 columns (a ``window`` note names each one that differs); numeric bounds always come from the
 contract.
+
+Seasonality (``--summary``; also under ``seasonality`` in ``--json``): for a run whose manifest
+records ``--seasonality``/``--monthly-weights``/``--weekday-weights``/``--campaign`` (``window`` →
+``seasonality``, ``applies_to`` naming the seasonal columns), each of those columns is measured
+against the configuration: every month's share of events, the months the weights single out
+together (e.g. Nov+Dec), the weekend/weekday ratio of events per day and each campaign's lift,
+each beside what the weights expect. Expected = the configured day weights x the run's volume
+trend (a straight line fitted to the counts: customers and accounts joining during the window
+raise volume). The ratio and lifts compare per-day medians, so a day of month-end postings moves
+neither; a lift is the campaign days' events over what they would expect without the campaign,
+relative to the other days of the same months. A day with no event where the weights expect 10
+or more is closed (trades keep to exchange sessions) and left out. ``off`` marks a measure
+outside sampling noise and a tolerance (0.01 on shares, 5% on ratios and lifts): information,
+never an error. A run without seasonality (or a flat one) gets no such block.
 """
 
 from __future__ import annotations
@@ -145,6 +159,7 @@ class ValidationResult:
     notes: list[Finding] = field(default_factory=list)
     tables: dict[str, dict] = field(default_factory=dict)
     profiles: dict[str, dict] = field(default_factory=dict)
+    seasonality: dict | None = None  # --summary of a run with seasonality: measure_seasonality
 
     @property
     def ok(self) -> bool:
@@ -174,6 +189,7 @@ class ValidationResult:
             "notes": [finding.to_dict() for finding in self.notes],
             "tables": self.tables,
             **({"profiles": self.profiles} if self.profiles else {}),
+            **({"seasonality": self.seasonality} if self.seasonality else {}),
         }
 
 
@@ -1071,6 +1087,10 @@ def validate_directory(directory: Path, industry: str | None = None, schemas_dir
                 result.profiles[name] = profile_table(opened, checks.get(name))
             except Exception as error:
                 result.notes.append(Finding(name, None, "summary", 0, [], f"{name}: no profile ({type(error).__name__})"))
+        try:
+            result.seasonality = measure_seasonality(manifest, checks, opened_tables)
+        except ValueError as error:
+            result.notes.append(Finding(None, None, "summary", 0, [], f"seasonality not measured: {error}"))
     return result
 
 
@@ -1216,6 +1236,267 @@ def _fmt(value) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# --summary: seasonality measured on the data against the run's configuration
+#
+# A run with --seasonality/--monthly-weights/--weekday-weights/--campaign records them in the
+# manifest ("window" → "seasonality"; "applies_to" names the seasonal timestamp columns). Per
+# column, from one pass over it (events per UTC calendar day):
+#
+#   expected(day) = weight(day) x trend(day)
+#
+# weight = monthly x weekday x the covering campaigns' multipliers (the generators' rule); trend =
+# a straight line fitted to the counts over the weights: customers and accounts that join during
+# the window raise the volume, so the weights alone understate the later months. A day without a
+# single event where at least CLOSED_EXPECTED were expected, or a weekday without any event over
+# the window, is closed (trades keep to the exchange's sessions) and left out. Month shares are
+# sums; the weekend/weekday ratio and campaign lifts compare per-day medians of count / expected,
+# so a day of month-end postings (fees, interest) moves neither.
+
+SEASON_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+CLOSED_EXPECTED = 10  # P(no event | 10 expected) = 5e-5: such a day is closed, not unlucky
+SHARE_TOLERANCE = 0.01  # a share within this of its expectation (or 4 standard errors) matches
+RATIO_TOLERANCE = 0.05  # relative, for the weekend/weekday ratio and campaign lifts (or 4 standard errors)
+MEDIAN_NOISE = math.sqrt(math.pi / 2)  # standard error of a median over that of a mean (normal data)
+
+
+def _season_config(manifest: dict | None) -> tuple[dict, dt.date, dt.date] | None:
+    """The manifest's seasonality and window, or None for a run without one (or a flat one)."""
+    window = (manifest or {}).get("window")
+    if not isinstance(window, dict) or not isinstance(window.get("seasonality"), dict):
+        return None
+    season = window["seasonality"]
+    try:
+        first, last = dt.date.fromisoformat(window["start"]), dt.date.fromisoformat(window["end"])
+        monthly = [float(w) for w in season["monthly_weights"]]
+        weekday = [float(w) for w in season["weekday_weights"]]
+        campaigns = [{"name": str(c["name"]), "start": dt.date.fromisoformat(c["start"]), "end": dt.date.fromisoformat(c["end"]),
+                      "multiplier": float(c["multiplier"])} for c in season.get("campaigns") or []]
+        columns = [str(c) for c in season.get("applies_to") or []]
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise ValueError(f"{MANIFEST} window.seasonality cannot be read (window, weights or campaigns malformed)") from None
+    if len(monthly) != 12 or len(weekday) != 7 or last < first:
+        raise ValueError(f"{MANIFEST} window.seasonality needs 12 monthly and 7 weekday weights and an end on or after its start")
+    if len(set(monthly)) == 1 and len(set(weekday)) == 1 and not campaigns:
+        return None
+    return {"preset": season.get("preset"), "monthly": monthly, "weekday": weekday, "campaigns": campaigns, "columns": columns}, first, last
+
+
+def _season_weights(days: list[dt.date], config: dict, skip: dict | None = None) -> list[float]:
+    """monthly x weekday x the multipliers of the campaigns covering each day (``skip`` left out)."""
+    weights = []
+    for day in days:
+        weight = config["monthly"][day.month - 1] * config["weekday"][day.weekday()]
+        for campaign in config["campaigns"]:
+            if campaign is not skip and campaign["start"] <= day <= campaign["end"]:
+                weight *= campaign["multiplier"]
+        weights.append(weight)
+    return weights
+
+
+def _fit_trend(counts: list[int], weights: list[float], open_days: list[bool]) -> list[float]:
+    """The level a + b t per day (t centred on the window) minimising sum (count - weight x level)^2
+    / weight over the open days (Poisson-weighted least squares); flat if no line fits."""
+    n = len(counts)
+    t = [(i - (n - 1) / 2) / n for i in range(n)]
+    s0 = s1 = s2 = c0 = c1 = 0.0
+    for count, weight, x, is_open in zip(counts, weights, t, open_days, strict=True):
+        if is_open and weight > 0:
+            s0, s1, s2, c0, c1 = s0 + weight, s1 + weight * x, s2 + weight * x * x, c0 + count, c1 + count * x
+    if s0 <= 0:
+        return [0.0] * n
+    det = s0 * s2 - s1 * s1
+    if det > 1e-9 * s0 * s2:
+        a, b = (c0 * s2 - c1 * s1) / det, (s0 * c1 - s1 * c0) / det
+        level = [a + b * x for x in t]
+        if min(level) > 0:
+            return level
+    return [c0 / s0] * n
+
+
+def _median(values: list[float]) -> float | None:
+    values = sorted(values)
+    if not values:
+        return None
+    middle = len(values) // 2
+    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+
+
+def _peak_months(monthly: list[float], present: list[int]) -> list[int]:
+    """The months a configuration singles out: those weighted at least the second-highest weight
+    (three at most), else those with the highest weight (three at most), else none."""
+    if len({monthly[m - 1] for m in present}) < 2:
+        return []
+    ranked = sorted((monthly[m - 1] for m in present), reverse=True)
+    for rank in (1, 0):
+        peak = [m for m in present if monthly[m - 1] >= ranked[rank]]
+        if len(peak) <= 3:
+            return peak
+    return []
+
+
+def _days_of(frame: pl.LazyFrame, value: pl.Expr) -> dict[dt.date, int]:
+    """Events per UTC calendar day of a timestamp or date column, in one pass over it."""
+    dtype = frame.select(value.alias("when")).collect_schema()["when"]
+    if isinstance(dtype, pl.Datetime):
+        day = (value.dt.convert_time_zone("UTC") if dtype.time_zone else value).dt.date()
+    elif isinstance(dtype, pl.Date):
+        day = value
+    else:
+        raise ValueError(f"stored as {dtype}, not a date or timestamp")
+    return dict(frame.select(day.alias("day")).drop_nulls().group_by("day").len().collect().iter_rows())
+
+
+def measure_season_column(per_day: dict[dt.date, int], config: dict, first: dt.date, last: dt.date) -> dict:
+    """Month shares, the weekend/weekday ratio and each campaign's lift of one column's events
+    per day, each with what the configuration expects (see the comment above)."""
+    days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    counts = [per_day.get(day, 0) for day in days]
+    events = sum(counts)
+    weights = _season_weights(days, config)
+    open_days = [True] * len(days)
+    for _ in range(2):  # fit, mark the closed days, fit again without them
+        level = _fit_trend(counts, weights, open_days)
+        expected = [w * x for w, x in zip(weights, level, strict=True)]
+        open_days = [not (count == 0 and e >= CLOSED_EXPECTED) for count, e in zip(counts, expected, strict=True)]
+        for weekday in range(7):
+            same = [i for i, day in enumerate(days) if day.weekday() == weekday]
+            if not any(counts[i] for i in same) and sum(expected[i] for i in same) >= CLOSED_EXPECTED:
+                for i in same:
+                    open_days[i] = False
+    level = _fit_trend(counts, weights, open_days)
+    expected = [w * x if is_open else 0.0 for w, x, is_open in zip(weights, level, open_days, strict=True)]
+    measured = {"events": events, "outside_window": sum(n for day, n in per_day.items() if not first <= day <= last),
+                "days": len(days), "closed_days": open_days.count(False),
+                "trend": round(level[-1] / level[0] - 1, 4) if level[0] > 0 else None, "months": {}}
+    total_expected = sum(expected)
+    if not events or total_expected <= 0:
+        return {**measured, "campaigns": []}
+
+    present = list(dict.fromkeys(day.month for day in days))  # in the window's order
+    for month in present:
+        share = sum(c for c, day in zip(counts, days) if day.month == month) / events
+        share_expected = sum(e for e, day in zip(expected, days) if day.month == month) / total_expected
+        measured["months"][SEASON_MONTHS[month - 1]] = {"share": round(share, 4), "expected": round(share_expected, 4)}
+    if peak := _peak_months(config["monthly"], present):
+        share = sum(c for c, day in zip(counts, days) if day.month in peak) / events
+        share_expected = sum(e for e, day in zip(expected, days) if day.month in peak) / total_expected
+        open_weight = sum(w for w, is_open in zip(weights, open_days) if is_open)
+        weights_only = sum(w for w, day, is_open in zip(weights, days, open_days) if is_open and day.month in peak) / open_weight
+        noise = 4 * math.sqrt(share_expected * (1 - share_expected) / events)
+        measured["peak"] = {"months": [SEASON_MONTHS[m - 1] for m in peak], "share": round(share, 4),
+                            "expected": round(share_expected, 4), "weights_only": round(weights_only, 4),
+                            "matches": abs(share - share_expected) <= max(SHARE_TOLERANCE, noise)}
+
+    in_campaign = [any(c["start"] <= day <= c["end"] for c in config["campaigns"]) for day in days]
+    if len(set(config["weekday"])) > 1:
+        plain = [i for i in range(len(days)) if open_days[i] and not in_campaign[i] and expected[i] > 0]
+        weekend = [i for i in plain if days[i].weekday() >= 5]
+        weekday = [i for i in plain if days[i].weekday() < 5]
+        if not weekend or not weekday:
+            measured["weekend_weekday"] = {"ratio": None, "closed": "weekends" if not weekend else "weekdays"}
+        else:
+            expected_ratio = (sum(expected[i] for i in weekend) / len(weekend)) / (sum(expected[i] for i in weekday) / len(weekday))
+            on_weekdays = _median([counts[i] / expected[i] for i in weekday])
+            ratio = expected_ratio * _median([counts[i] / expected[i] for i in weekend]) / on_weekdays if on_weekdays else None
+            error = MEDIAN_NOISE * math.sqrt(1 / max(sum(counts[i] for i in weekend), 1) + 1 / max(sum(counts[i] for i in weekday), 1))
+            measured["weekend_weekday"] = {
+                "ratio": None if ratio is None else round(ratio, 4), "expected": round(expected_ratio, 4),
+                "matches": ratio is not None and abs(ratio / expected_ratio - 1) <= max(RATIO_TOLERANCE, 4 * error)}
+
+    measured["campaigns"] = []
+    for campaign in config["campaigns"]:
+        entry = {"name": campaign["name"], "start": campaign["start"].isoformat(), "end": campaign["end"].isoformat(),
+                 "multiplier": campaign["multiplier"], "lift": None}
+        measured["campaigns"].append(entry)
+        # What the day would expect without this campaign (others still apply).
+        without = [w * x for w, x in zip(_season_weights(days, config, skip=campaign), level, strict=True)]
+        inside = [i for i, day in enumerate(days) if campaign["start"] <= day <= campaign["end"] and open_days[i] and without[i] > 0]
+        others = [i for i in range(len(days)) if open_days[i] and not in_campaign[i] and without[i] > 0]
+        touched = [m for m in present if any(days[i].month == m for i in inside)]
+        reference = [i for i in others if days[i].month in touched]
+        entry["reference"] = f"the other days of {'+'.join(SEASON_MONTHS[m - 1] for m in touched)}"
+        if not reference:
+            reference = others
+            entry["reference"] = "every day without a campaign"
+        if not inside or not reference:
+            entry["why"] = "no open day of the campaign in the window" if not inside else "no day without a campaign to compare with"
+            continue
+        base = _median([counts[i] / without[i] for i in reference])
+        if not base:
+            entry["why"] = "no events on the reference days"
+            continue
+        lift = _median([counts[i] / without[i] for i in inside]) / base
+        n_inside = sum(counts[i] for i in inside)
+        error = lift * MEDIAN_NOISE * math.sqrt(1 / max(n_inside, 1) + 1 / max(sum(counts[i] for i in reference), 1))
+        entry.update({"lift": round(lift, 3), "standard_error": round(error, 3), "days": len(inside), "events": n_inside,
+                      "matches": abs(lift - campaign["multiplier"]) <= max(RATIO_TOLERANCE * campaign["multiplier"], 4 * error)})
+    return measured
+
+
+def measure_seasonality(manifest: dict | None, checks: dict[str, TableCheck], opened: dict[str, OpenedTable]) -> dict | None:
+    """The run's configured seasonality with each seasonal column measured, or None without one."""
+    found = _season_config(manifest)
+    if found is None:
+        return None
+    config, first, last = found
+    block = {"window": {"start": first.isoformat(), "end": last.isoformat()}, "preset": config["preset"],
+             "monthly_weights": config["monthly"], "weekday_weights": config["weekday"],
+             "campaigns": [{**c, "start": c["start"].isoformat(), "end": c["end"].isoformat()} for c in config["campaigns"]],
+             "columns": {}}
+    for name in config["columns"]:
+        table, _, column = name.partition(".")
+        if table not in opened or column not in opened[table].columns:
+            block["columns"][name] = {"why": "not in the folder"}
+            continue
+        plan = checks[table].plans.get(column) if table in checks else None
+        value = plan.value if plan is not None and plan.checkable else pl.col(column)
+        try:
+            per_day = _days_of(opened[table].frame, value)
+        except Exception as error:  # a column the checks above already report
+            block["columns"][name] = {"why": f"not measured ({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''})"}
+            continue
+        block["columns"][name] = measure_season_column(per_day, config, first, last)
+    return block
+
+
+def format_seasonality(block: dict) -> str:
+    """The --summary text of measure_seasonality's result."""
+    campaigns = ", ".join(f"{c['name']} {c['start']}..{c['end']} x{c['multiplier']:g}" for c in block["campaigns"])
+    lines = [f"\nseasonality ({block['preset'] or 'custom'} weights{'; campaigns ' + campaigns if campaigns else ''}), measured:",
+             "  expected = the configured day weights x the run's volume trend (a line fitted to the counts);",
+             "  ratio and lifts compare per-day medians; 'off' = outside sampling noise and tolerance (a note, not an error)"]
+    for name, measured in block["columns"].items():
+        if "why" in measured:
+            lines.append(f"  {name}: {measured['why']}")
+            continue
+        trend = f"{100 * measured['trend']:+.0f}%" if measured["trend"] is not None else "n/a"
+        head = f"  {name}: {measured['events']:,} events over {measured['days']:,} days, volume trend {trend} across the window"
+        if measured["closed_days"]:
+            head += f", {measured['closed_days']:,} closed days left out"
+        if measured["outside_window"]:
+            head += f", {measured['outside_window']:,} events outside the window"
+        lines.append(head)
+        months = [f"{month} {100 * m['share']:.1f} ({100 * m['expected']:.1f})" for month, m in measured["months"].items()]
+        for i in range(0, len(months), 6):
+            lines.append(("    month % (expected): " if i == 0 else " " * 24) + ", ".join(months[i:i + 6]))
+        if peak := measured.get("peak"):
+            lines.append(f"    {'+'.join(peak['months'])}: {100 * peak['share']:.1f}% of events (expected {100 * peak['expected']:.1f}%; "
+                         f"weights alone {100 * peak['weights_only']:.1f}%){'' if peak['matches'] else '  off'}")
+        if ratio := measured.get("weekend_weekday"):
+            if ratio["ratio"] is None:
+                lines.append(f"    weekend/weekday per day: no events on {ratio.get('closed', 'those days')} (closed)")
+            else:
+                lines.append(f"    weekend/weekday per day: {ratio['ratio']:.3f} (expected {ratio['expected']:.3f}){'' if ratio['matches'] else '  off'}")
+        for campaign in measured["campaigns"]:
+            label = f"    campaign {campaign['name']} x{campaign['multiplier']:g}"
+            if campaign["lift"] is None:
+                lines.append(f"{label}: lift not measured ({campaign.get('why', 'no data')})")
+            else:
+                lines.append(f"{label}: lift {campaign['lift']:.2f} ± {campaign['standard_error']:.2f} over {campaign['days']} days "
+                             f"({campaign['events']:,} events) against {campaign['reference']}{'' if campaign['matches'] else '  off'}")
+    return "\n".join(lines)
+
+# ---------------------------------------------------------------------------------------------
 # Command line
 
 
@@ -1227,7 +1508,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("directory", type=Path, help="folder the generator wrote (its --output)")
     parser.add_argument("--industry", help="industry to check against (default: the manifest's, else inferred from the tables)")
     parser.add_argument("--schemas", type=Path, default=None, help=f"contracts folder (default: {SCHEMAS_DIR})")
-    parser.add_argument("--summary", action="store_true", help="also print a per-table profile: rows, null %%, distinct counts, ranges, top values")
+    parser.add_argument("--summary", action="store_true", help="also print a per-table profile (rows, null %%, distinct counts, ranges, top values) and, for a run "
+                        "with seasonality, its month shares, weekend/weekday ratio and campaign lifts measured against the configuration")
     parser.add_argument("--json", action="store_true", help="print the findings as JSON instead of the report")
     parser.add_argument("--allow-missing", action="store_true", help="a table of the industry missing from the folder is a note, not an error")
     args = parser.parse_args(argv)
@@ -1241,6 +1523,8 @@ def main(argv: list[str] | None = None) -> int:
         print(result)
         if args.summary:
             print(format_profiles(result.profiles))
+            if result.seasonality:
+                print(format_seasonality(result.seasonality))
     return 0 if result.ok else 1
 
 

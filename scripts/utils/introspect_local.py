@@ -251,9 +251,19 @@ def write_table(
 
 def write_manifest(directory: Path, manifest: dict) -> Path:
     """Write DIR/_manifest.json atomically; call it after every table is written."""
+
+    def readable(value):
+        # What json cannot write itself, as data another tool can read: dataclasses (a parsed
+        # --campaign, say) as objects, dates as ISO 8601, anything else as its text.
+        if hasattr(value, "__dataclass_fields__"):
+            return {name: getattr(value, name) for name in value.__dataclass_fields__}
+        if hasattr(value, "isoformat"):
+            return value.isoformat()
+        return str(value)
+
     final = directory / "_manifest.json"
     temporary = final.with_name(f".{final.name}.tmp-{os.getpid()}")
-    temporary.write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+    temporary.write_text(json.dumps(manifest, indent=2, default=readable) + "\n")
     os.replace(temporary, final)
     return final
 
@@ -443,6 +453,8 @@ def _typed_text(text: pl.Series, from_json: bool) -> pl.Series:
     try:
         if every("(?i)^(true|false)$"):
             return text.str.strip_chars().str.to_lowercase().replace_strict({"true": True, "false": False}, return_dtype=pl.Boolean)
+        if every(r"^[0-9]+$") and not every(INTEGER_TEXT):
+            return text  # digits with leading zeros (ZIPs, codes): text
         if not from_json and every(INTEGER_TEXT):
             return text.str.strip_chars().cast(pl.Int64)
         if every(DECIMAL_TEXT):

@@ -279,6 +279,8 @@ def test_unreadable_input_gives_a_clear_error(tmp_path, capsys):
     assert "--from-contract needs --generate" in fails(["--from-contract", tmp_path / "bad.json"], capsys)
     assert "one of them" in fails([], capsys)
     assert "must be at least 1" in fails([tmp_path / "x.parquet", "--generate", "0"], capsys)
+    assert "the contract format knows" in fails([tmp_path / "empty.parquet", "--industry", "shop"], capsys)
+    assert "does not have: zip" in fails([tmp_path / "empty.parquet", "--as-string", "zip"], capsys)
 
 
 def test_help_runs_and_says_what_it_reads():

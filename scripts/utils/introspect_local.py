@@ -384,13 +384,11 @@ def read_source(path: Path, as_string: Iterable[str] = ()) -> tuple[pl.DataFrame
     if not path.exists():
         raise InputError(f"{path} does not exist")
     int96: set[str] = set()
+    fmt = "a table"
     try:
-        if path.is_dir():
-            if (path / "_delta_log").is_dir():
-                try:
-                    return pl.read_delta(str(path)), "delta", int96
-                except ImportError:
-                    raise InputError("reading Delta needs the deltalake package: run with `uv run`, which installs it") from None
+        if path.is_dir() and (path / "_delta_log").is_dir():
+            fmt, files = "delta", []
+        elif path.is_dir():
             parts = _part_files(path)
             formats = {_input_format(p) for p in parts} - {None}
             if len(formats) != 1:
@@ -398,14 +396,16 @@ def read_source(path: Path, as_string: Iterable[str] = ()) -> tuple[pl.DataFrame
                                  f"(found {', '.join(sorted(formats)) or 'none'}): pass a file, a Delta folder or a folder of part files")
             fmt = formats.pop()
             files = [p for p in parts if _input_format(p) == fmt and p.stat().st_size]
+            if not files:
+                raise InputError(f"{path} holds no data")
         else:
             fmt = _input_format(path)
             if fmt is None:
                 raise InputError(f"{path.name}: unknown file type; expected .parquet, .csv, .json/.jsonl/.ndjson (JSON Lines) or a Delta folder")
             files = [path]
-        if not files:
-            raise InputError(f"{path} holds no data")
-        if fmt == "parquet":
+        if fmt == "delta":
+            frame = pl.read_delta(str(path))
+        elif fmt == "parquet":
             int96 = _int96_columns(files)
             frame = pl.read_parquet([str(f) for f in files])
         elif fmt == "csv":
@@ -415,16 +415,24 @@ def read_source(path: Path, as_string: Iterable[str] = ()) -> tuple[pl.DataFrame
             frame = pl.concat([pl.read_ndjson(f, infer_schema_length=None) for f in files], how="diagonal_relaxed")
     except InputError:
         raise
-    except (pl.exceptions.PolarsError, OSError, ValueError) as error:
+    except ImportError as error:
+        raise InputError(f"reading {fmt} needs {error.name or 'a missing package'}: run with `uv run`, which installs it") from None
+    except Exception as error:  # Polars, Arrow, Delta and OS errors alike: say which file and why
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise InputError(f"cannot read {path} as {fmt if 'fmt' in dir() else 'a table'}: {first}") from None
+        raise InputError(f"cannot read {path} as {fmt}: {first}") from None
+    unknown = sorted(set(as_string) - set(frame.columns))
+    if unknown:
+        raise InputError(f"--as-string names columns {path.name} does not have: {', '.join(unknown)}")
     if fmt in ("csv", "json"):
         keep = set(as_string)
         frame = frame.with_columns(
             _typed_text(frame[name], from_json=fmt == "json") for name in frame.columns
             if frame[name].dtype == pl.String and name not in keep)
-    elif as_string:
-        frame = frame.with_columns(pl.col(name).cast(pl.String) for name in as_string if name in frame.columns)
+    if as_string:
+        try:
+            frame = frame.with_columns(pl.col(name).cast(pl.String) for name in as_string)
+        except pl.exceptions.PolarsError as error:
+            raise InputError(f"--as-string: {str(error).splitlines()[0]}") from None
     return frame, fmt, int96
 
 
@@ -1039,10 +1047,10 @@ def _numbers(spec: dict, n: int, rng: np.random.Generator) -> pl.Series:
         values = None
         if spark_type not in ("date", "timestamp", "timestamp_ntz"):
             values = _named_draw(distribution, n, rng, low, high)
-        if values is None:
+        if values is None and (spark_type in INTEGER_TYPES or spark_type == "date"):
+            values = rng.integers(math.ceil(low), math.floor(high) + 1, n).astype(np.float64)
+        elif values is None:
             values = rng.uniform(low, high, n)
-            if spark_type in INTEGER_TYPES or spark_type == "date":
-                values = rng.integers(math.ceil(low), math.floor(high) + 1, n).astype(np.float64)
     if "min" in spec or quantiles:
         values = np.maximum(values, low)
     if "max" in spec or quantiles:
@@ -1361,11 +1369,12 @@ class TableGenerator:
         by_name = {column["name"]: column for column in self.columns}
         carriers = [name for name in key if by_name[name]["type"] in INTEGER_TYPES or by_name[name]["type"] == "string"]
         self.unique = {column["name"] for column in self.columns if column.get("unique")}
-        if carriers and not any(name in self.unique or (by_name[name].get("distribution") or {}).get("name") == "sequence"
-                                for name in key):
-            self.unique.add(carriers[0])
-        elif len(key) == 1:
+        covered = any(name in self.unique or (by_name[name].get("distribution") or {}).get("name") == "sequence"
+                      for name in key)
+        if len(key) == 1:
             self.unique.add(key[0])
+        elif carriers and not covered:
+            self.unique.add(carriers[0])
         self.seen: dict[str, pl.Series] = {}
 
     def _unique_strings(self, spec: dict, values: pl.Series, rng: np.random.Generator) -> pl.Series:
@@ -1529,8 +1538,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--from-contract needs --generate ROWS")
     if args.output is not None and args.generate is None:
         parser.error("--output needs --generate ROWS")
-    if args.industry and not CONTRACT_NAME.match(args.industry):
-        parser.error(f"--industry {args.industry!r}: use lower-case letters, digits and _")
+    meta = _meta_schema()
+    industries = meta["properties"]["industry"].get("enum", []) if meta else []
+    if industries and args.industry not in industries:
+        parser.error(f"--industry {args.industry!r}: the contract format knows {', '.join(industries)}")
     started = time.perf_counter()
     summary: dict = {}
     try:
@@ -1559,6 +1570,8 @@ def main(argv: list[str] | None = None) -> int:
             summary["generated"] = generate(contract, args.generate, directory, args.format, args.seed, arguments)
     except (InputError, GenerationError) as error:
         parser.error(str(error))
+    except OSError as error:  # a contract or output path that cannot be written
+        parser.error(f"cannot write {error.filename or 'the output'}: {error.strerror or error}")
     summary["seconds"] = round(time.perf_counter() - started, 3)
     print(json.dumps(summary, indent=2, ensure_ascii=False, default=str))
     return 0

@@ -86,7 +86,7 @@ each beside what the weights expect. Expected = the configured day weights x the
 trend (a straight line fitted to the counts: customers and accounts joining during the window
 raise volume). The ratio and lifts compare per-day medians, so a day of month-end postings moves
 neither; a lift is the campaign days' events over what they would expect without the campaign,
-relative to the other days of the same months. A day with no event where the weights expect 10
+relative to the days without a campaign in its months and the month on either side. A day with no event where the weights expect 10
 or more is closed (trades keep to exchange sessions) and left out. ``off`` marks a measure
 outside sampling noise and a tolerance (0.01 on shares, 5% on ratios and lifts): information,
 never an error. A run without seasonality (or a flat one) gets no such block.
@@ -1250,13 +1250,16 @@ def _fmt(value) -> str:
 # single event where at least CLOSED_EXPECTED were expected, or a weekday without any event over
 # the window, is closed (trades keep to the exchange's sessions) and left out. Month shares are
 # sums; the weekend/weekday ratio and campaign lifts compare per-day medians of count / expected,
-# so a day of month-end postings (fees, interest) moves neither.
+# so a day of month-end postings (fees, interest) moves neither. A campaign's lift: its days'
+# median over that of the days without a campaign in its months and the month on either side,
+# both against what the day would expect without this campaign.
 
 SEASON_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 CLOSED_EXPECTED = 10  # P(no event | 10 expected) = 5e-5: such a day is closed, not unlucky
 SHARE_TOLERANCE = 0.01  # a share within this of its expectation (or 4 standard errors) matches
 RATIO_TOLERANCE = 0.05  # relative, for the weekend/weekday ratio and campaign lifts (or 4 standard errors)
 MEDIAN_NOISE = math.sqrt(math.pi / 2)  # standard error of a median over that of a mean (normal data)
+MAD_TO_SD = 1.4826  # median absolute deviation x this = standard deviation (normal data)
 
 
 def _season_config(manifest: dict | None) -> tuple[dict, dt.date, dt.date] | None:
@@ -1321,6 +1324,16 @@ def _median(values: list[float]) -> float | None:
     return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
 
 
+def _typical(indices: list[float], events: int) -> tuple[float, float]:
+    """The median of per-day indices (count / expected) and its relative standard error: from the
+    days' own scatter (median absolute deviation), at least the Poisson error of their events."""
+    middle = _median(indices)
+    if not middle:
+        return middle or 0.0, 0.0
+    spread = MAD_TO_SD * _median([abs(x - middle) for x in indices]) / middle
+    return middle, max(MEDIAN_NOISE * spread / math.sqrt(len(indices)), 1 / math.sqrt(max(events, 1)))
+
+
 def _peak_months(monthly: list[float], present: list[int]) -> list[int]:
     """The months a configuration singles out: those weighted at least the second-highest weight
     (three at most), else those with the highest weight (three at most), else none."""
@@ -1332,6 +1345,19 @@ def _peak_months(monthly: list[float], present: list[int]) -> list[int]:
         if len(peak) <= 3:
             return peak
     return []
+
+
+def _month_index(day: dt.date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def _month_span(first: dt.date, last: dt.date) -> str:
+    """"Oct-Dec 2024", "Dec 2024-Feb 2025", "Jun 2024"."""
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{SEASON_MONTHS[first.month - 1]} {first.year}"
+    if first.year == last.year:
+        return f"{SEASON_MONTHS[first.month - 1]}-{SEASON_MONTHS[last.month - 1]} {first.year}"
+    return f"{SEASON_MONTHS[first.month - 1]} {first.year}-{SEASON_MONTHS[last.month - 1]} {last.year}"
 
 
 def _days_of(frame: pl.LazyFrame, value: pl.Expr) -> dict[dt.date, int]:
@@ -1396,12 +1422,12 @@ def measure_season_column(per_day: dict[dt.date, int], config: dict, first: dt.d
             measured["weekend_weekday"] = {"ratio": None, "closed": "weekends" if not weekend else "weekdays"}
         else:
             expected_ratio = (sum(expected[i] for i in weekend) / len(weekend)) / (sum(expected[i] for i in weekday) / len(weekday))
-            on_weekdays = _median([counts[i] / expected[i] for i in weekday])
-            ratio = expected_ratio * _median([counts[i] / expected[i] for i in weekend]) / on_weekdays if on_weekdays else None
-            error = MEDIAN_NOISE * math.sqrt(1 / max(sum(counts[i] for i in weekend), 1) + 1 / max(sum(counts[i] for i in weekday), 1))
+            on_weekends, weekend_error = _typical([counts[i] / expected[i] for i in weekend], sum(counts[i] for i in weekend))
+            on_weekdays, weekday_error = _typical([counts[i] / expected[i] for i in weekday], sum(counts[i] for i in weekday))
+            ratio = expected_ratio * on_weekends / on_weekdays if on_weekdays else None
             measured["weekend_weekday"] = {
                 "ratio": None if ratio is None else round(ratio, 4), "expected": round(expected_ratio, 4),
-                "matches": ratio is not None and abs(ratio / expected_ratio - 1) <= max(RATIO_TOLERANCE, 4 * error)}
+                "matches": ratio is not None and abs(ratio / expected_ratio - 1) <= max(RATIO_TOLERANCE, 4 * math.hypot(weekend_error, weekday_error))}
 
     measured["campaigns"] = []
     for campaign in config["campaigns"]:
@@ -1412,22 +1438,27 @@ def measure_season_column(per_day: dict[dt.date, int], config: dict, first: dt.d
         without = [w * x for w, x in zip(_season_weights(days, config, skip=campaign), level, strict=True)]
         inside = [i for i, day in enumerate(days) if campaign["start"] <= day <= campaign["end"] and open_days[i] and without[i] > 0]
         others = [i for i in range(len(days)) if open_days[i] and not in_campaign[i] and without[i] > 0]
-        touched = [m for m in present if any(days[i].month == m for i in inside)]
-        reference = [i for i in others if days[i].month in touched]
-        entry["reference"] = f"the other days of {'+'.join(SEASON_MONTHS[m - 1] for m in touched)}"
-        if not reference:
+        # Compared with the days without a campaign nearby: its months and the month on either
+        # side (a few weeks of reference days alone would be the noisier half of the ratio).
+        lowest = min((_month_index(days[i]) for i in inside), default=0) - 1
+        highest = max((_month_index(days[i]) for i in inside), default=0) + 1
+        reference = [i for i in others if lowest <= _month_index(days[i]) <= highest]
+        if reference:
+            entry["reference"] = f"days without a campaign, {_month_span(days[reference[0]], days[reference[-1]])}"
+        else:
             reference = others
             entry["reference"] = "every day without a campaign"
         if not inside or not reference:
             entry["why"] = "no open day of the campaign in the window" if not inside else "no day without a campaign to compare with"
             continue
-        base = _median([counts[i] / without[i] for i in reference])
+        base, base_error = _typical([counts[i] / without[i] for i in reference], sum(counts[i] for i in reference))
         if not base:
             entry["why"] = "no events on the reference days"
             continue
-        lift = _median([counts[i] / without[i] for i in inside]) / base
         n_inside = sum(counts[i] for i in inside)
-        error = lift * MEDIAN_NOISE * math.sqrt(1 / max(n_inside, 1) + 1 / max(sum(counts[i] for i in reference), 1))
+        during, during_error = _typical([counts[i] / without[i] for i in inside], n_inside)
+        lift = during / base
+        error = lift * math.hypot(during_error, base_error)
         entry.update({"lift": round(lift, 3), "standard_error": round(error, 3), "days": len(inside), "events": n_inside,
                       "matches": abs(lift - campaign["multiplier"]) <= max(RATIO_TOLERANCE * campaign["multiplier"], 4 * error)})
     return measured
@@ -1461,10 +1492,16 @@ def measure_seasonality(manifest: dict | None, checks: dict[str, TableCheck], op
 
 def format_seasonality(block: dict) -> str:
     """The --summary text of measure_seasonality's result."""
-    campaigns = ", ".join(f"{c['name']} {c['start']}..{c['end']} x{c['multiplier']:g}" for c in block["campaigns"])
-    lines = [f"\nseasonality ({block['preset'] or 'custom'} weights{'; campaigns ' + campaigns if campaigns else ''}), measured:",
+    configured = [f"preset {block['preset']}"] if block["preset"] not in (None, "none") else []
+    if not configured and (len(set(block["monthly_weights"])) > 1 or len(set(block["weekday_weights"])) > 1):
+        configured.append("custom weights")
+    if block["campaigns"]:
+        configured.append("campaigns " + ", ".join(f"{c['name']} {c['start']}..{c['end']} x{c['multiplier']:g}" for c in block["campaigns"]))
+    lines = [f"\nseasonality ({'; '.join(configured)}), measured:",
              "  expected = the configured day weights x the run's volume trend (a line fitted to the counts);",
              "  ratio and lifts compare per-day medians; 'off' = outside sampling noise and tolerance (a note, not an error)"]
+    if not block["columns"]:
+        lines.append(f"  no seasonal column recorded ({MANIFEST} window.seasonality.applies_to is empty)")
     for name, measured in block["columns"].items():
         if "why" in measured:
             lines.append(f"  {name}: {measured['why']}")
@@ -1492,9 +1529,10 @@ def format_seasonality(block: dict) -> str:
             if campaign["lift"] is None:
                 lines.append(f"{label}: lift not measured ({campaign.get('why', 'no data')})")
             else:
-                lines.append(f"{label}: lift {campaign['lift']:.2f} ± {campaign['standard_error']:.2f} over {campaign['days']} days "
-                             f"({campaign['events']:,} events) against {campaign['reference']}{'' if campaign['matches'] else '  off'}")
+                lines.append(f"{label}: lift {campaign['lift']:.2f} ± {campaign['standard_error']:.2f} over {_many(campaign['days'], 'day', 'days')} "
+                             f"({_many(campaign['events'], 'event', 'events')}) against {campaign['reference']}{'' if campaign['matches'] else '  off'}")
     return "\n".join(lines)
+
 
 # ---------------------------------------------------------------------------------------------
 # Command line

@@ -77,6 +77,22 @@ def test_retail_black_friday_lift_and_holiday_share(retail_run):
     assert abs(ratio["ratio"] / ratio["expected"] - 1) < 0.05 and ratio["matches"], ratio  # Saturday-heavy: 1.26
 
 
+def test_late_and_duplicate_rows_move_neither_share_nor_lift(retail_run, tmp_path):
+    # The retail_run again with dirt: late rows leave the window (counted, left out), duplicates
+    # copy random rows (same shape).
+    dirty = generate("retail", tmp_path, "--rows", "20000", "--seed", "11", "--seasonality", "retail",
+                     "--campaign", "bf=2024-11-29:2024-12-02:3", "--duplicate-rate", "0.01", "--late-rate", "0.02")
+    clean = summary(retail_run).seasonality["columns"]["transactions.timestamp"]
+    measured = summary(dirty).seasonality["columns"]["transactions.timestamp"]
+    late = json.loads((dirty / "_manifest.json").read_text())["quality_injections"]["injected_rows"]["transactions"]["late"]
+    # Late rows, plus the duplicates that happen to copy one (1% of them).
+    assert late <= measured["outside_window"] <= late * 1.01 + 4 * late ** 0.5, (late, measured["outside_window"])
+    assert clean["outside_window"] == 0
+    assert abs(measured["peak"]["share"] - clean["peak"]["share"]) < 0.002  # measured 0.264 both
+    assert abs(measured["campaigns"][0]["lift"] - clean["campaigns"][0]["lift"]) < 2 * clean["campaigns"][0]["standard_error"]
+    assert_lift(measured["campaigns"][0], 3.0)
+
+
 def test_summary_prints_the_block_and_json_carries_it(tmp_path):
     run = generate("retail", tmp_path, "--rows", "3000", "--seed", "5", "--format", "csv",
                    "--seasonality", "retail", "--campaign", "bf=2024-11-29:2024-12-02:3")

@@ -20,6 +20,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
@@ -207,6 +208,7 @@ def test_poisson_table_and_sql_helpers() -> None:
     (["--output", "x", "--rows", "0"], "must be at least 1"),
     (["--output", "x", "--seed", "-1"], "must be 0 or more"),
     (["--output", "x", "--lines-per-transaction", "0.5"], "between 1 and 100"),
+    (["--output", "x", "--customer-skew", "-1"], "between 0 and 4"),
     (["--output", "x", "--local", "--profile", "dev"], "--profile applies to Databricks Connect only"),
     (["--output", "x", "--local", "--remote", "sc://h:1"], "not allowed with argument"),
     (["--output", "x", "--locale", "xx"], "is not a Mimesis locale"),
@@ -481,6 +483,26 @@ def test_some_customers_buy_far_more_than_others(realism) -> None:
 
 
 @pytest.mark.spark
+@pytest.mark.parametrize("sigma", [0.0, 2.0])
+def test_customer_skew_sets_the_purchase_weights(spark, sigma: float) -> None:
+    """--customer-skew SIGMA reaches the weights transactions are drawn with: among customers who
+    could shop all of 2024, sigma 0 gives every one the same weight; sigma 2 gives the top 10% the
+    share 1 - Phi(1.2816 - 2) = 0.764 of lognormal(0, 2) weights (4 sd of that share over 200
+    simulated samples of the same size)."""
+    weights = pl.from_arrow(retail.customer_weights(spark, 20_000, 5, sigma).select("_first_day", "_weight").toArrow())
+    full_year = weights.filter(pl.col("_first_day") == retail.day_number(retail.WINDOW_FIRST))["_weight"].to_numpy()
+    assert full_year.size > 10_000
+    if sigma == 0:
+        assert (full_year == retail.WEIGHT_UNITS).all()
+        return
+    ordered = np.sort(full_year)[::-1]
+    top = ordered[: ordered.size // 10].sum() / ordered.sum()
+    rng = np.random.default_rng(1)
+    simulated = [np.sort(w)[::-1][: w.size // 10].sum() / w.sum() for w in rng.lognormal(0, sigma, (200, full_year.size))]
+    assert abs(top - (1 - phi(1.2816 - sigma))) < 4 * np.std(simulated) + 0.005, (top, np.std(simulated))
+
+
+@pytest.mark.spark
 def test_popular_products_sell_more(realism) -> None:
     per_product = (realism["products"].select("product_id")
                    .join(realism["line_items"].group_by("product_id").len(), on="product_id", how="left")
@@ -664,13 +686,15 @@ def test_script_runs_end_to_end_on_local_spark(tmp_path: Path) -> None:
     """The script as a user runs it: its own local session, --output, JSON summary on stdout."""
     out = tmp_path / "out"
     run = subprocess.run([sys.executable, str(SCRIPT), "--local", "--output", str(out), "--rows", "50",
-                          "--partitions", "2"], capture_output=True, text=True, timeout=600, cwd=tmp_path)
+                          "--partitions", "2", "--customer-skew", "0"], capture_output=True, text=True, timeout=600,
+                         cwd=tmp_path)
     assert run.returncode == 0, run.stderr[-3000:]
     summary = json.loads(run.stdout)
     assert summary["tables"]["customers"]["rows"] == 50 and summary["tier"] == 2
     assert "customers: 50 rows" in run.stderr
     result = validate(out)
     assert result.ok, str(result)
+    assert json.loads((out / "_manifest.json").read_text())["arguments"]["customer_skew"] == 0
     again = subprocess.run([sys.executable, str(SCRIPT), "--local", "--output", str(out), "--rows", "50"],
                            capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert again.returncode == 2 and "pass --mode overwrite" in again.stderr and "Traceback" not in again.stderr

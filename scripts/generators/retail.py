@@ -18,7 +18,8 @@
 # MAGIC loyalty tiers 50/30/15/5; Gamma(2, 250) lifetime value; city, state, ZIP and Census region drawn
 # MAGIC together from a bundled US places table, weighted by population; per-category lognormal prices
 # MAGIC ending in .99; a lognormal(0, 1.2) purchase propensity per customer (times the share of 2024 after
-# MAGIC signup), so the busiest 10% of customers make about 47% of purchases; no purchase before its
+# MAGIC signup), so the busiest 10% of customers make about 47% of purchases (`--customer-skew` sets the
+# MAGIC sigma; 0 = every customer alike); no purchase before its
 # MAGIC customer's signup; 1 + Poisson(2) lines per basket, Geometric(0.65) quantities, 70% of lines at
 # MAGIC full price and Beta(2, 8) discounts on the rest; `line_total` = quantity x unit_price x
 # MAGIC (1 - discount) rounded half up to the cent, and each transaction's `amount` is exactly the sum of
@@ -97,7 +98,9 @@ HOUSE_NUMBER_P = 1 / 800  # house numbers ~ 1 + Geometric(1/800): they skew low,
 MAX_HOUSE_NUMBER = 99_999
 # Per-customer purchase propensity ~ lognormal(0, sigma), times the share of 2024 after signup.
 # With sigma 1.2 the top 10% of customers hold 1 - Phi(1.2816 - 1.2) = 47% of the weight.
+# --customer-skew sets sigma (0: every customer alike; 2: the top 10% hold 76%).
 ACTIVITY_SIGMA = 1.2
+MAX_CUSTOMER_SKEW = 4.0  # sigma 4: the top 10% hold 99.7% of the weight; more says nothing new
 POPULARITY_SIGMA = 1.0  # product popularity ~ lognormal(0, 1.0): the top 10% of products take ~39% of lines
 QUANTITY_P = 0.65  # quantity ~ Geometric(0.65): 65% of lines are a single unit
 MAX_QUANTITY = 12
@@ -1139,13 +1142,13 @@ def build_inventory(spark, products: int, stores: int, seed: int, partitions: in
     return conform(spec.build(), "inventory")
 
 
-def customer_choice(spark, customers: int, seed: int):
-    """Purchase weights of all customers: lognormal(0, sigma) propensity times the share of 2024
-    after signup, from the same id hashes build_customers uses, as a choice table."""
+def customer_weights(spark, customers: int, seed: int, customer_skew: float = ACTIVITY_SIGMA):
+    """Purchase weights of all customers: lognormal(0, customer_skew) propensity times the share of
+    2024 after signup, from the same id hashes build_customers uses (integer units, at least 1)."""
     from pyspark.sql import functions as F
 
     window_first, window_last = day_number(WINDOW_FIRST), day_number(WINDOW_LAST)
-    propensity = f"exp({ACTIVITY_SIGMA!r}D * " + standard_normal(
+    propensity = f"exp({float(customer_skew)!r}D * " + standard_normal(
         hashed_uniform(seed, "customers.activity.1", "customer_id"),
         hashed_uniform(seed, "customers.activity.2", "customer_id")) + ")"
     weights = (spark.range(customers)
@@ -1154,7 +1157,13 @@ def customer_choice(spark, customers: int, seed: int):
                .withColumn("_weight", F.expr(
                    f"greatest(cast(round({propensity} * ({window_last} + 1 - _first_day) / {window_last + 1 - window_first} "
                    f"* {WEIGHT_UNITS}) AS BIGINT), 1)")))
-    return choice_table(weights, customers, "id", "_weight", ["customer_id", "_first_day"])
+    return weights
+
+
+def customer_choice(spark, customers: int, seed: int, customer_skew: float = ACTIVITY_SIGMA):
+    """The customers' purchase weights as a choice table."""
+    return choice_table(customer_weights(spark, customers, seed, customer_skew), customers, "id", "_weight",
+                        ["customer_id", "_first_day"])
 
 
 def product_choice(spark, products: int, seed: int):
@@ -1218,7 +1227,7 @@ def build_line_items(spark, transactions: int, products: int, seed: int, partiti
 
 
 def build_transactions(spark, customers: int, stores: int, transactions: int, seed: int, line_items,
-                       partitions: int | None = None):
+                       partitions: int | None = None, customer_skew: float = ACTIVITY_SIGMA):
     """Purchases, built from their line items (pass the written line_items table read back, so the
     totals match what is stored): amount, item_count and product_id aggregate the lines."""
     from pyspark.sql import functions as F
@@ -1241,7 +1250,7 @@ def build_transactions(spark, customers: int, stores: int, transactions: int, se
             .withColumn("_second_of_day", "int", baseColumn="_hour_u",
                         expr=f"{weighted_index('_hour_u', utc_hour_weights)} * 3600 + cast(floor({seeded_rand(seed, 'transactions.second')} * 3600) AS INT)"))
     base = spec.build().drop("_payment_u", "_hour_u")
-    table = customer_choice(spark, customers, seed)
+    table = customer_choice(spark, customers, seed, customer_skew)
     base = base.withColumn("_target", F.expr(hashed_below(seed, "transactions.customer_id", table[1], "txn_id")))
     # A uniform day from max(signup, window start) to the window's last day: never before signup.
     day = (f"_first_day + cast(floor({hashed_uniform(seed, 'transactions.timestamp', 'txn_id')} * "
@@ -1426,6 +1435,17 @@ def non_negative_int(text: str) -> int:
     return value
 
 
+def customer_skew_type(text: str) -> float:
+    """argparse type: sigma of the customers' lognormal purchase propensity, 0 to MAX_CUSTOMER_SKEW."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and {MAX_CUSTOMER_SKEW:g}, got {text!r}") from None
+    if not 0.0 <= value <= MAX_CUSTOMER_SKEW:
+        raise argparse.ArgumentTypeError(f"must be between 0 and {MAX_CUSTOMER_SKEW:g}, got {value}")
+    return value
+
+
 def lines_per_transaction_type(text: str) -> float:
     """argparse type: mean basket size, at least 1 line."""
     try:
@@ -1458,6 +1478,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--transactions", type=positive_int, help="transactions (default 10 x rows)")
     parser.add_argument("--lines-per-transaction", type=lines_per_transaction_type, default=DEFAULT_LINES_PER_TRANSACTION,
                         help="mean line items per transaction, 1 + Poisson(mean - 1) (default 3)")
+    parser.add_argument("--customer-skew", type=customer_skew_type, default=ACTIVITY_SIGMA, metavar="SIGMA",
+                        help=f"how unevenly purchases spread over customers: sigma of a lognormal propensity per "
+                        f"customer; 0 = every customer equally likely, {ACTIVITY_SIGMA:g} (default) = the busiest 10%% "
+                        f"make about half the purchases, 2 = about 3/4 (0 to {MAX_CUSTOMER_SKEW:g})")
     parser.add_argument("--seed", type=non_negative_int, default=42, help="random seed (default 42)")
     parser.add_argument("--catalog", help="Unity Catalog catalog to write to (must exist; with --schema)")
     parser.add_argument("--schema", help="schema in --catalog (created if missing)")
@@ -1483,7 +1507,7 @@ def build_parser() -> argparse.ArgumentParser:
 WIDGETS = (("rows", str(DEFAULT_ROWS)), ("seed", "42"), ("catalog", ""), ("schema", ""), ("output", ""),
            ("format", ""), ("mode", "error"), ("tier", "3"), ("partitions", ""), ("products", ""),
            ("stores", ""), ("transactions", ""), ("lines_per_transaction", str(DEFAULT_LINES_PER_TRANSACTION)),
-           ("locale", "en"))
+           ("customer_skew", str(ACTIVITY_SIGMA)), ("locale", "en"))
 
 
 def notebook_arguments() -> list[str] | None:
@@ -1589,7 +1613,8 @@ def run(spark, args, parser) -> dict:
                                                args.lines_per_transaction),
         # Built from the line items as written, so each amount is the sum of the stored lines.
         "transactions": lambda: build_transactions(spark, sizes["customers"], sizes["stores"], sizes["transactions"],
-                                                   seed, destination.read("line_items"), partitions),
+                                                   seed, destination.read("line_items"), partitions,
+                                                   args.customer_skew),
     }
     tables = {}
     for table in WRITE_ORDER:

@@ -585,22 +585,19 @@ def us_places() -> pl.DataFrame:
 def draw_us_places(places: pl.DataFrame, rng: np.random.Generator, n: int) -> pl.DataFrame:
     """Draw ``n`` linked (city, state, postal_code, region) rows, weighted by population.
 
-    One uniform draw per row picks the place through the cumulative weights (searchsorted: a
-    weighted choice without a per-row loop); a second picks the ZIP inside that city's range.
+    One uniform draw per row picks the place: each city owns as many slots of a lookup table as
+    its weight (whole thousands of people), so the draw's slot is its city, a weighted choice
+    without a per-row search; a second draw picks the ZIP inside that city's range. ZIPs are
+    gathered from the 100,000 five-digit strings rather than zero-padded row by row.
     """
-    cumulative = np.cumsum(places["weight"].to_numpy())
-    index = np.searchsorted(cumulative, rng.random(n) * cumulative[-1], side="right")
-    chosen = places[index]
-    span = (chosen["zip_high"] - chosen["zip_low"] + 1).to_numpy()
-    postal = chosen["zip_low"].to_numpy() + (rng.random(n) * span).astype(np.int64)
-    return pl.DataFrame(
-        {
-            "city": chosen["city"],
-            "state": chosen["state"],
-            "postal_code": pl.Series(postal, dtype=pl.Int64).cast(pl.String).str.zfill(5),
-            "region": chosen["region"],
-        }
-    )
+    weight = places["weight"].to_numpy()
+    city_of_slot = np.repeat(np.arange(len(weight)), weight)
+    index = pl.Series(city_of_slot[(rng.random(n) * len(city_of_slot)).astype(np.int64)])
+    chosen = places.select(pl.col("city", "state", "region", "zip_low", "zip_high").gather(index))
+    low = chosen["zip_low"].to_numpy()
+    postal = low + (rng.random(n) * (chosen["zip_high"].to_numpy() - low + 1)).astype(np.int64)
+    five_digits = pl.select(pl.int_range(100_000).cast(pl.String).str.zfill(5)).to_series()
+    return chosen.select("city", "state", five_digits.gather(postal).alias("postal_code"), "region")
 
 
 # --- Polars schemas: the generator's copy of assets/schemas/financial_*.json -----------------
@@ -1355,9 +1352,19 @@ def write_table(
 
 def write_manifest(directory: Path, manifest: dict) -> Path:
     """Write DIR/_manifest.json atomically; call it after every table is written."""
+
+    def readable(value):
+        # What json cannot write itself, as data another tool can read: dataclasses (a parsed
+        # --campaign, say) as objects, dates as ISO 8601, anything else as its text.
+        if hasattr(value, "__dataclass_fields__"):
+            return {name: getattr(value, name) for name in value.__dataclass_fields__}
+        if hasattr(value, "isoformat"):
+            return value.isoformat()
+        return str(value)
+
     final = directory / "_manifest.json"
     temporary = final.with_name(f".{final.name}.tmp-{os.getpid()}")
-    temporary.write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+    temporary.write_text(json.dumps(manifest, indent=2, default=readable) + "\n")
     os.replace(temporary, final)
     return final
 

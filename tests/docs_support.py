@@ -1329,34 +1329,38 @@ def _exact_case_exists(path: Path, root: Path) -> bool:
 
 
 def skill_dir_variable_problems(root: Path) -> list[str]:
-    """Commands in SKILL.md that run a bundled script reach it through ${CLAUDE_SKILL_DIR}, so they
-    work wherever the skill is installed."""
+    """Commands in SKILL.md and the guides under references/ that run a bundled script reach it
+    through ${CLAUDE_SKILL_DIR}, so they work wherever the skill is installed (Claude runs them
+    from the user's project folder, not from the skill's)."""
     if "SKILL.md" not in os.listdir(root):
         return [MISSING_SKILL]
-    text = (root / "SKILL.md").read_text(encoding="utf-8")
-    lines = text.splitlines()
-    command_lines: list[tuple[int, str]] = []
-    for fence in parse_fences(text):
-        if fence.lang in SHELL_LANGS or fence.lang == "":
-            command_lines += [(fence.line + 1 + i, l) for i, l in enumerate(fence.lines)]
-    fenced = fenced_line_numbers(text)
-    for number, line in enumerate(lines, start=1):
-        if number in fenced:
-            continue
-        for span in re.findall(r"(`+)((?:(?!\1).)+?)\1", line):
-            command_lines.append((number, span[1]))
+    documents = [root / "SKILL.md"] + sorted((root / "references").rglob("*.md")) if (root / "references").is_dir() else [root / "SKILL.md"]
     problems = []
-    for number, command in command_lines:
-        if not re.search(r"\b(uv\s+run|python3?(\.\d+)?|bash|sh)\s", command):
-            continue
-        for match in _SCRIPT_PATH.finditer(command):
-            if not match.group(0).startswith("scripts/"):
+    for document in documents:
+        name = rel(document, root)
+        text = document.read_text(encoding="utf-8")
+        lines = text.splitlines()
+        command_lines: list[tuple[int, str]] = []
+        for fence in parse_fences(text):
+            if fence.lang in SHELL_LANGS or fence.lang == "":
+                command_lines += [(fence.line + 1 + i, l) for i, l in enumerate(fence.lines)]
+        fenced = fenced_line_numbers(text)
+        for number, line in enumerate(lines, start=1):
+            if number in fenced:
                 continue
-            before = command[:match.start()]
-            if not before.endswith("${CLAUDE_SKILL_DIR}/"):
-                problems.append(f"SKILL.md:{number}: `{match.group(0)}` in a command: write "
-                                f"`${{CLAUDE_SKILL_DIR}}/{match.group(0)}` so it runs wherever the skill is installed")
-    return sorted(set(problems), key=lambda p: int(p.split(":")[1]))
+            for span in re.findall(r"(`+)((?:(?!\1).)+?)\1", line):
+                command_lines.append((number, span[1]))
+        for number, command in command_lines:
+            if not re.search(r"\b(uv\s+run|python3?(\.\d+)?|bash|sh)\s", command):
+                continue
+            for match in _SCRIPT_PATH.finditer(command):
+                if not match.group(0).startswith("scripts/"):
+                    continue
+                before = command[:match.start()]
+                if not before.endswith("${CLAUDE_SKILL_DIR}/"):
+                    problems.append((name, number, f"{name}:{number}: `{match.group(0)}` in a command: write "
+                                     f"`${{CLAUDE_SKILL_DIR}}/{match.group(0)}` so it runs wherever the skill is installed"))
+    return [message for _, _, message in sorted(set(problems))]
 
 
 # -- contents lists ------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_inlined_copies import PATTERNS, SCRIPTS, top_level_definitions  # noqa: E402
+from test_inlined_copies import PATTERNS, SCRIPTS, copied_names, top_level_definitions  # noqa: E402
 
 
 def segments(path: Path) -> dict[str, tuple[int, int]]:
@@ -46,7 +46,7 @@ def main() -> int:
         shared = top_level_definitions(SCRIPTS / pattern)
         for script in scripts:
             copied = top_level_definitions(script)
-            names = [n for n in shared.keys() & copied.keys() if shared[n] != copied[n]]
+            names = [n for n in copied_names(shared, copied) if shared[n] != copied[n]]
             if not names:
                 continue
             stale += len(names)

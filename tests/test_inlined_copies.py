@@ -15,8 +15,11 @@ import pytest
 from conftest import SCRIPTS
 
 # Pattern file -> the scripts that copy pieces of it.
+SPARK_GENERATORS = sorted((SCRIPTS / "generators").glob("*.py"))
 PATTERNS = {
-    "utils/local_output.py": sorted((SCRIPTS / "generators" / "polars").glob("*.py")),
+    # The Tier 1 generators and the utilities that write or read files the same way.
+    "utils/local_output.py": sorted((SCRIPTS / "generators" / "polars").glob("*.py"))
+    + [SCRIPTS / "utils" / "file_drip.py", SCRIPTS / "utils" / "introspect_local.py"],
     # Retail, healthcare and financial copy the linked US places; checking every generator also
     # catches one that starts copying them later.
     "utils/us_places.py": sorted((SCRIPTS / "generators" / "polars").glob("*.py")),
@@ -24,9 +27,10 @@ PATTERNS = {
     "utils/seasonality.py": sorted((SCRIPTS / "generators" / "polars").glob("*.py")),
     "utils/quality.py": sorted((SCRIPTS / "generators" / "polars").glob("*.py")),
     # The Unity Catalog bridge reuses the Spark utilities' session, naming and marker code...
-    "utils/spark_session.py": [SCRIPTS / "utils" / "uc_bridge.py"],
-    "utils/uc_setup.py": [SCRIPTS / "utils" / "uc_bridge.py"],
-    "utils/output.py": [SCRIPTS / "utils" / "uc_bridge.py"],
+    # (The Spark generators carry the same session, naming and writer code.)
+    "utils/spark_session.py": [SCRIPTS / "utils" / "uc_bridge.py", *SPARK_GENERATORS],
+    "utils/uc_setup.py": [SCRIPTS / "utils" / "uc_bridge.py", *SPARK_GENERATORS],
+    "utils/output.py": [SCRIPTS / "utils" / "uc_bridge.py", *SPARK_GENERATORS],
     # ...and every Tier 1 generator carries the bridge for --catalog/--schema (listed after the
     # three above, so one sync pass carries a change in them through to the generators).
     "utils/uc_bridge.py": sorted((SCRIPTS / "generators" / "polars").glob("*.py")),
@@ -55,6 +59,13 @@ def top_level_definitions(path: Path) -> dict[str, str]:
     return found
 
 
+def copied_names(shared: dict[str, str], copied: dict[str, str]) -> set[str]:
+    """Names a script must keep identical to the pattern: everything both define, except
+    private helpers (a script's own, bar two every writer shares) and each script's main()."""
+    own = {name for name in shared if name.startswith("_") and name not in ("_path_bytes", "_remove")} | {"main"}
+    return (shared.keys() & copied.keys()) - own
+
+
 CASES = [(pattern, script) for pattern, scripts in PATTERNS.items() for script in scripts]
 
 
@@ -62,8 +73,7 @@ CASES = [(pattern, script) for pattern, scripts in PATTERNS.items() for script i
 def test_copies_match_the_pattern(pattern: str, script: Path) -> None:
     shared = top_level_definitions(SCRIPTS / pattern)
     copied = top_level_definitions(script)
-    private = {name for name in shared if name.startswith("_") and name not in ("_path_bytes", "_remove")}
-    differing = [name for name in shared.keys() & copied.keys() - private if shared[name] != copied[name]]
+    differing = [name for name in copied_names(shared, copied) if shared[name] != copied[name]]
     assert not differing, f"{script.name} has edited copies of {pattern}: {sorted(differing)}; re-copy them"
 
 
@@ -74,7 +84,7 @@ def test_patterns_that_share_a_helper_agree() -> None:
     differing = set()
     for script in {script for scripts in PATTERNS.values() for script in scripts}:
         sources = [pattern for pattern, scripts in PATTERNS.items() if script in scripts]
-        for name in top_level_definitions(script):
+        for name in top_level_definitions(script).keys() - {"main"}:
             versions = {definitions[pattern][name] for pattern in sources if name in definitions[pattern]}
             if len(versions) > 1:
                 differing.add((script.name, name))

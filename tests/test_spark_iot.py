@@ -808,3 +808,15 @@ def test_the_script_runs_end_to_end_with_a_stream(tmp_path):
     assert validator_report(tmp_path) is None
     streamed = check_stream(tmp_path / "sensor_readings_stream", read(tmp_path, "devices"))
     assert streamed.height == summary["stream"]["rows"]  # only committed part files are left
+
+
+def test_hostile_catalog_or_schema_names_are_refused_before_any_session(capsys):
+    """Names are checked against Unity Catalog's identifier rules (and quotes/semicolons) at argument
+    parsing, so nothing reaches SQL; a mixed-case catalog is found case-insensitively."""
+    for flag, name in (("--catalog", "demo; DROP TABLE x"), ("--schema", "iot`x")):
+        arguments = ["--catalog", "demo", "--schema", "iot", "--dry-run"]
+        arguments[arguments.index(flag) + 1] = name
+        with pytest.raises(SystemExit) as stopped:
+            iot.main(arguments)
+        assert stopped.value.code == 2
+        assert "not allowed" in capsys.readouterr().err

@@ -395,8 +395,9 @@ def sql_number(value) -> str:
     return f"{float(value)!r}D"
 
 
-def sql_string(text: str) -> str:
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+def sql_string(text):
+    """A Spark SQL string literal for ``text`` (comments come from contracts and may hold quotes)."""
+    return "'" + str(text).replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def sql_array(values) -> str:
@@ -1190,12 +1191,36 @@ def quoted(*names: str) -> str:
     return ".".join("`" + name.replace("`", "``") + "`" for name in names)
 
 
-def catalog_exists(spark, catalog: str) -> bool:
-    return any(row[0] == catalog for row in spark.sql("SHOW CATALOGS").collect())
+MAX_NAME_LENGTH = 255
+# Unity Catalog refuses these in object names...
+UC_FORBIDDEN = {".": "a period", " ": "a space", "/": "a forward slash"}
+# ...and this tool refuses these too, so a name never needs escaping inside backticks.
+TOOL_FORBIDDEN = {"`": "a backtick", "'": "a quote", '"': "a double quote", "\\": "a backslash", ";": "a semicolon"}
 
 
-def table_properties(spark, name: str) -> dict[str, str]:
-    return {row[0]: row[1] for row in spark.sql(f"SHOW TBLPROPERTIES {name}").collect()}
+def check_identifier(name, kind="name"):
+    """Return ``name`` if it is a safe Unity Catalog identifier, else raise ValueError saying why."""
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"{kind} name must not be empty")
+    if len(name) > MAX_NAME_LENGTH:
+        raise ValueError(f"{kind} name {name[:40]!r}… is longer than {MAX_NAME_LENGTH} characters")
+    for character in name:
+        if ord(character) < 0x20 or ord(character) == 0x7F:
+            raise ValueError(f"{kind} name {name!r} contains a control character")
+        reason = UC_FORBIDDEN.get(character) or TOOL_FORBIDDEN.get(character)
+        if reason:
+            raise ValueError(f"{kind} name {name!r} contains {reason}, which is not allowed")
+    return name
+
+
+def catalog_exists(spark, catalog):
+    check_identifier(catalog, "catalog")
+    # SHOW CATALOGS, not LIKE: its pattern language treats * and | specially.
+    return catalog.lower() in {row[0].lower() for row in spark.sql("SHOW CATALOGS").collect()}
+
+
+def table_properties(spark, full_name):
+    return {row["key"]: row["value"] for row in spark.sql(f"SHOW TBLPROPERTIES {full_name}").collect()}
 
 
 def plan_catalog_writes(spark, catalog: str, schema: str, tables, mode: str) -> list[str]:
@@ -1599,6 +1624,11 @@ def parse_arguments(parser: argparse.ArgumentParser, argv: list[str] | None) -> 
         parser.error("--schema needs --catalog")
     if args.catalog and args.output:
         parser.error("pass either --catalog C --schema S (Unity Catalog) or --output DIR (a folder), not both")
+    for kind in ("catalog", "schema"):
+        try:
+            check_identifier(getattr(args, kind), kind) if getattr(args, kind) else None
+        except ValueError as error:  # refused before any session starts, never sent as SQL
+            parser.error(str(error))
     if not args.catalog and not args.output and not args.dry_run:
         parser.error("pass --catalog C --schema S to write Unity Catalog tables, or --output DIR for a folder")
     if args.profile and (args.local or args.remote):

@@ -66,7 +66,7 @@ from pathlib import Path
 import polars as pl
 
 SCRIPT = "scripts/utils/file_drip.py"
-FORMATS = ("json", "csv", "parquet")
+LANDING_FORMATS = ("json", "csv", "parquet")  # what Auto Loader and file streams read
 SOURCE_FORMATS = {".parquet": "parquet", ".csv": "csv", ".json": "json", ".jsonl": "json", ".ndjson": "json"}
 DEFAULT_FILES = 10
 DEFAULT_INTERVAL = 5.0
@@ -294,7 +294,7 @@ def _write_frame(frame: pl.DataFrame, path: Path, fmt: str) -> None:
     elif fmt == "parquet":
         frame.write_parquet(path, compression="zstd")
     else:
-        raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+        raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(LANDING_FORMATS)}")
 
 
 _copy_warned = False
@@ -404,7 +404,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"number of files K the table is cut into (default {DEFAULT_FILES})")
     parser.add_argument("--interval", type=seconds, default=DEFAULT_INTERVAL, metavar="SECONDS",
                         help=f"seconds between files (default {DEFAULT_INTERVAL:g}); 0 writes them all at once")
-    parser.add_argument("--format", choices=FORMATS, default="json",
+    parser.add_argument("--format", choices=LANDING_FORMATS, default="json",
                         help="json (JSON Lines, default: what Auto Loader demos read), csv (with a header) or parquet")
     parser.add_argument("--order-by", metavar="COLUMN[,COLUMN...]",
                         help="sort by these columns before cutting (default: the first timestamp column, else the first date column)")

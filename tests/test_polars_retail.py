@@ -301,6 +301,51 @@ def test_lifetime_value_is_gamma_2_250(realism) -> None:
     assert values.min() >= 0
 
 
+def copula_spearman(rho: float, shares: list[int], n: int = 400_000) -> float:
+    """Spearman rank correlation between tier and value that the construction implies, simulated
+    independently of the generator: a value's normal score z ~ N(0, 1) (rank correlation is
+    blind to the Gamma, a monotone map of z), latent rho z + sqrt(1 - rho^2) e, tiers cut at the
+    latent's N(0, 1) quantiles. SE of the estimate ~0.001."""
+    from statistics import NormalDist
+
+    rng = np.random.default_rng(2024)
+    z = rng.standard_normal(n)
+    latent = rho * z + math.sqrt(1 - rho**2) * rng.standard_normal(n)
+    cuts = [NormalDist().inv_cdf(p) for p in np.cumsum(shares)[:-1] / sum(shares)]
+    frame = pl.DataFrame({"tier": np.searchsorted(cuts, latent), "z": z})
+    return frame.select(pl.corr("tier", "z", method="spearman")).item()
+
+
+def test_normal_quantile_matches_the_standard_library() -> None:
+    from statistics import NormalDist
+
+    p = np.concatenate([np.logspace(-300, -2, 300), np.linspace(0.001, 0.999, 999)])
+    expected = np.array([NormalDist().inv_cdf(x) for x in p])
+    for lower, upper, sign in ((p, 1 - p, 1), (1 - p, p, -1)):
+        error = np.abs(retail.normal_quantile(lower, upper) - sign * expected) / np.maximum(1, np.abs(expected))
+        assert error.max() < 2e-9  # Acklam: relative error < 1.15e-9
+    # Normal scores of Gamma(2, 250) values are N(0, 1): F(x) = 1 - exp(-x/250) (1 + x/250).
+    scores = retail.gamma_normal_score(np.random.default_rng(5).gamma(2, 250.0, 200_000), 2, 250.0)
+    assert abs(scores.mean()) < 0.007 and abs(scores.std() - 1) < 0.005  # 3 SE at n=200,000
+
+
+def test_loyalty_tier_tracks_lifetime_value(realism) -> None:
+    customers = realism["customers"].select(
+        pl.col("loyalty_tier").replace_strict({tier: i for i, tier in enumerate(retail.LOYALTY_TIERS)}).alias("tier"),
+        pl.col("lifetime_value").cast(pl.Float64).alias("value"),
+    )
+    # Ranked in each chunk and cut at 50/80/95%: the shares are exact, not only in expectation.
+    counts = customers["tier"].value_counts().sort("tier")["count"].to_list()
+    assert counts == [10_000, 6_000, 3_000, 1_000]
+    means = customers.group_by("tier").agg(pl.col("value").mean()).sort("tier")["value"].to_list()
+    assert means == sorted(means) and len(set(means)) == 4, means  # about 290 / 560 / 830 / 1230
+    assert means[3] > 3 * means[0], means
+    spearman = customers.select(pl.corr("tier", "value", method="spearman")).item()
+    expected = copula_spearman(retail.TIER_VALUE_RHO, list(retail.LOYALTY_TIERS.values()))
+    assert abs(expected - 0.715) < 0.005, expected  # rho 0.8, as the contract says
+    assert abs(spearman - expected) < 0.03, (spearman, expected)  # SE ~0.005 at n=20,000
+
+
 def test_contact_details_are_safe_and_unique(realism) -> None:
     customers = realism["customers"]
     assert customers["email"].is_unique().all()

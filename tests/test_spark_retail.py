@@ -370,6 +370,55 @@ def test_lifetime_value_is_gamma_2_250(realism) -> None:
     assert values.min() >= 0
 
 
+def copula_spearman(rho: float, shares: list[int], n: int = 400_000) -> float:
+    """Spearman rank correlation between tier and value that the construction implies, simulated
+    independently of the generator: a value's normal score z ~ N(0, 1) (rank correlation is
+    blind to the Gamma, a monotone map of z), latent rho z + sqrt(1 - rho^2) e, tiers cut at the
+    latent's N(0, 1) quantiles. SE of the estimate ~0.001."""
+    from statistics import NormalDist
+
+    rng = np.random.default_rng(2024)
+    z = rng.standard_normal(n)
+    latent = rho * z + math.sqrt(1 - rho**2) * rng.standard_normal(n)
+    cuts = [NormalDist().inv_cdf(p) for p in np.cumsum(shares)[:-1] / sum(shares)]
+    frame = pl.DataFrame({"tier": np.searchsorted(cuts, latent), "z": z})
+    return frame.select(pl.corr("tier", "z", method="spearman")).item()
+
+
+@pytest.mark.spark
+def test_gamma_normal_score_in_sql_matches_the_standard_library(spark) -> None:
+    """Phi^-1(F_Gamma(2, 250)(x)) in SQL (closed-form CDF, Acklam's quantile) against Python's."""
+    from statistics import NormalDist
+
+    values = [0.0, 0.01, 1.0, 5.0, 50.0, 200.0, 500.0, 1000.0, 2500.0, 6000.0, 12000.0]
+    frame = spark.createDataFrame([(v,) for v in values], "value double")
+    for stage in retail.gamma_normal_score_stages("value", 2, 250.0):
+        frame = retail.lookups(frame, stage)
+    scores = dict(frame.select("value", "_value_z").collect())
+    for value in values[1:]:
+        t = value / 250.0
+        upper, lower = math.exp(-t) * (1 + t), -math.expm1(-t) - math.exp(-t) * t  # no cancellation near 0
+        expected = -NormalDist().inv_cdf(upper) if upper < 0.5 else NormalDist().inv_cdf(lower)
+        assert abs(scores[value] - expected) < 2e-8 * max(1, abs(expected)), (value, scores[value], expected)
+    assert scores[0.0] < -30  # a value of 0.00 is the lowest score, not NULL
+    assert retail.TIER_CUT_POINTS == pytest.approx([0.0, 0.8416212, 1.6448536], abs=1e-7)
+
+
+@pytest.mark.spark
+def test_loyalty_tier_tracks_lifetime_value(realism) -> None:
+    customers = realism["customers"].select(
+        pl.col("loyalty_tier").replace_strict({tier: i for i, tier in enumerate(retail.LOYALTY_TIERS)}).alias("tier"),
+        pl.col("lifetime_value").cast(pl.Float64).alias("value"),
+    )
+    means = customers.group_by("tier").agg(pl.col("value").mean()).sort("tier")["value"].to_list()
+    assert means == sorted(means) and len(set(means)) == 4, means  # about 290 / 560 / 830 / 1230
+    assert means[3] > 3 * means[0], means
+    spearman = customers.select(pl.corr("tier", "value", method="spearman")).item()
+    expected = copula_spearman(retail.TIER_VALUE_RHO, list(retail.LOYALTY_TIERS.values()))
+    assert abs(expected - 0.715) < 0.005, expected  # rho 0.8, as the contract says
+    assert abs(spearman - expected) < 0.03, (spearman, expected)  # SE ~0.007 at n=10,000
+
+
 @pytest.mark.spark
 def test_contact_details_are_safe_and_unique(realism) -> None:
     customers = realism["customers"]

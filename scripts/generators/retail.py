@@ -15,7 +15,8 @@
 # MAGIC | line_items | about 3 per transaction (1 + Poisson(2)) | `--lines-per-transaction` |
 # MAGIC
 # MAGIC Realism, with true parameters computed in Spark SQL (no UDF, so it runs over Databricks Connect):
-# MAGIC loyalty tiers 50/30/15/5; Gamma(2, 250) lifetime value; city, state, ZIP and Census region drawn
+# MAGIC Gamma(2, 250) lifetime value and loyalty tiers 50/30/15/5 that track it (rank correlation about
+# MAGIC 0.72: a noisy normal score of the value cut at fixed quantiles); city, state, ZIP and Census region drawn
 # MAGIC together from a bundled US places table, weighted by population; per-category lognormal prices
 # MAGIC ending in .99; a lognormal(0, 1.2) purchase propensity per customer (times the share of 2024 after
 # MAGIC signup), so the busiest 10% of customers make about 47% of purchases (`--customer-skew` sets the
@@ -64,6 +65,7 @@ import unicodedata
 import zlib
 from datetime import date
 from pathlib import Path
+from statistics import NormalDist
 
 INDUSTRY = "retail"
 GENERATOR = "scripts/generators/retail.py"
@@ -92,6 +94,25 @@ FIRST_ID = {"stores": 1, "customers": 1_000_000, "products": 1, "transactions": 
 # Distributions: true parameters in output units (the contracts repeat them).
 LOYALTY_TIERS = {"Bronze": 50, "Silver": 30, "Gold": 15, "Platinum": 5}
 LIFETIME_VALUE_SHAPE, LIFETIME_VALUE_SCALE = 2, 250.0  # Gamma: mean $500; integer shape = sum of 2 exponentials
+# The tier tracks lifetime value without being fixed by it (a Gaussian copula, as in Tier 1):
+# latent = rho z + sqrt(1 - rho^2) e, z = Phi^-1(F_Gamma(value)) the value's normal score (the
+# CDF of an integer-shape Gamma is closed-form), e independent N(0, 1) noise. The latent is exactly
+# N(0, 1), so fixed cut points at its 50/80/95% quantiles give 50/30/15/5 in expectation, row by
+# row: ranking all customers instead would be a window over one single-partition sort. rho 0.8
+# gives a Spearman rank correlation of about 0.715 between tier and value, mean values of about
+# $290 / $560 / $830 / $1,230 from Bronze to Platinum, and leaves the value's Gamma as it was.
+TIER_VALUE_RHO = 0.8
+TIER_CUT_POINTS = [NormalDist().inv_cdf(share) for share in (0.50, 0.80, 0.95)]  # cumulative LOYALTY_TIERS
+# Acklam's rational approximation of the normal quantile Phi^-1 (relative error < 1.2e-9; Spark
+# SQL has none): a central rational function in (p - 1/2)^2 and a tail one in sqrt(-2 ln p).
+ACKLAM_A = (-3.969683028665376e01, 2.209460984245205e02, -2.759285104469687e02, 1.383577518672690e02,
+            -3.066479806614716e01, 2.506628277459239e00)
+ACKLAM_B = (-5.447609879822406e01, 1.615858368580409e02, -1.556989798598866e02, 6.680131188771972e01,
+            -1.328068155288572e01, 1.0)
+ACKLAM_C = (-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e00, -2.549732539343734e00,
+            4.374664141464968e00, 2.938163982698783e00)
+ACKLAM_D = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e00, 3.754408661907416e00, 1.0)
+ACKLAM_TAIL = 0.02425  # below this tail probability the tail formula applies
 PHONE_NULL_RATE = 0.05  # customers who gave no phone number
 EMAIL_DOMAINS = ("example.com", "example.net", "example.org")  # RFC 2606: no real mailbox
 HOUSE_NUMBER_P = 1 / 800  # house numbers ~ 1 + Geometric(1/800): they skew low, as on real streets
@@ -211,7 +232,7 @@ CONTRACTS = {
         ],
     ),
     'customers': (
-        'Retail shoppers: names and street addresses from the chosen Mimesis locale, a US city/state/ZIP/region that agree (bundled US places table, all locales), unique reserved-domain emails, fictional 555-01XX phones, a weighted loyalty tier, a signup date and a Gamma-distributed lifetime value.',
+        'Retail shoppers: names and street addresses from the chosen Mimesis locale, a US city/state/ZIP/region that agree (bundled US places table, all locales), unique reserved-domain emails, fictional 555-01XX phones, a signup date, a Gamma-distributed lifetime value and a loyalty tier (50/30/15/5) that tracks it.',
         [
             ('customer_id', 'bigint', False, 'Surrogate key, sequential from 1000000.'),
             ('first_name', 'string', False, "Given name from the chosen locale's Mimesis name list."),
@@ -224,9 +245,9 @@ CONTRACTS = {
             ('state', 'string', False, 'Two-letter US state code of the city (50 states and DC).'),
             ('postal_code', 'string', False, "Five-digit ZIP code inside the city's range of standard ZIP codes, so its three-digit prefix belongs to the city."),
             ('region', 'string', False, 'US Census region of the state.'),
-            ('loyalty_tier', 'string', False, 'Loyalty programme tier.'),
+            ('loyalty_tier', 'string', False, "Loyalty programme tier; tracks lifetime_value (Spearman rank correlation ≈ 0.72; mean value about $290 Bronze, $560 Silver, $830 Gold, $1,230 Platinum) without being fixed by it: latent = 0.8 z + 0.6 e, z the value's normal score and e independent N(0, 1) noise, cut at its 50/80/95% quantiles (Tier 1: ranked within each chunk, shares exact; Spark: fixed N(0, 1) cut points, shares in expectation)."),
             ('signup_date', 'date', False, 'Date the customer joined, uniform over 2020-01-01..2024-12-31. No transaction of the customer is earlier.'),
-            ('lifetime_value', 'decimal(12,2)', False, "Spend before this data's transaction window in USD, right-skewed (Gamma); not recomputed from the transactions table."),
+            ('lifetime_value', 'decimal(12,2)', False, "Spend before this data's transaction window in USD, right-skewed (Gamma), drawn first; loyalty_tier follows it (rank correlation ≈ 0.72) without changing its distribution. Not recomputed from the transactions table."),
         ],
     ),
     'products': (
@@ -257,7 +278,7 @@ CONTRACTS = {
         "Purchases in 2024 (UTC): heavy-tailed customer activity, never before the customer's signup date, channel and payment method, store, and an amount that is exactly the sum of the transaction's line items.",
         [
             ('txn_id', 'bigint', False, 'Surrogate key, sequential from 1 (not in time order).'),
-            ('customer_id', 'bigint', False, "Buyer. Drawn in proportion to a per-customer lognormal(0, 1.2) propensity times the share of 2024 after the customer's signup, so the busiest 10% of customers make about 45% of purchases and many make none."),
+            ('customer_id', 'bigint', False, "Buyer. Drawn in proportion to a per-customer lognormal(0, sigma) propensity times the share of 2024 after the customer's signup; sigma is --customer-skew (default 1.2, 0 = every customer alike). At 1.2 the busiest 10% of customers hold 1 - Φ(1.2816 - 1.2) = 47% of the weight (76% at sigma 2), so they make nearly half of the purchases and many customers make none."),
             ('product_id', 'bigint', False, "The product of the first line item (line_number 1): the spec's single-product view of a basket."),
             ('store_id', 'bigint', False, 'Store of an in-store sale, or the store that fulfilled an online or app order; uniform over stores.'),
             ('timestamp', 'timestamp', False, "Time of purchase (UTC), whole seconds: a uniform day from the customer's signup date (or 2024-01-01) to 2024-12-31, an hour from a US shopping-day profile (local peak noon-8pm, Eastern time = UTC-5) and a uniform minute and second. Never before the customer's signup_date."),
@@ -861,6 +882,32 @@ def gamma_integer_shape(uniforms: list[str], scale: float) -> str:
     return f"(-{scale!r}D * ln({' * '.join(uniforms)}))"
 
 
+def horner(coefficients, x: str) -> str:
+    """The polynomial with these coefficients (highest power first) at x (a column: repeated)."""
+    expression = repr(coefficients[0])
+    for coefficient in coefficients[1:]:
+        expression = f"({expression} * {x} + {coefficient!r})"
+    return expression
+
+
+def gamma_normal_score_stages(value: str, shape: int, scale: float) -> list[dict[str, str]]:
+    """Column stages (each may use the ones before) ending in ``_value_z`` = Phi^-1(F(value)) for
+    Gamma(shape, scale), integer shape: P(X > x) = exp(-t) sum_{j < shape} t^j / j!, t = x / scale,
+    both tails computed directly so neither loses digits; then Acklam's approximation."""
+    series = " + ".join(f"pow(_value_t, {j}) / {math.factorial(j)}" for j in range(1, shape)) or "0"
+    return [
+        {"_value_t": f"greatest(cast({value} AS DOUBLE), 0D) / {scale!r}D"},
+        {"_value_upper": f"exp(-_value_t) * (1D + {series})",
+         "_value_lower": f"-expm1(-_value_t) - exp(-_value_t) * ({series})"},  # 1 - upper, exact near 0
+        {"_value_tail": "least(_value_lower, _value_upper)", "_value_q": "_value_lower - 0.5D"},
+        # A tail probability of 0 (a value of 0.00) would be ln(0) = NULL: floor it at 1e-300.
+        {"_value_s": "sqrt(-2D * ln(greatest(_value_tail, 1e-300D)))", "_value_r": "_value_q * _value_q"},
+        {"_value_z": (f"CASE WHEN _value_tail < {ACKLAM_TAIL!r}D "
+                      f"THEN if(_value_lower <= _value_upper, 1D, -1D) * {horner(ACKLAM_C, '_value_s')} / {horner(ACKLAM_D, '_value_s')} "
+                      f"ELSE {horner(ACKLAM_A, '_value_r')} * _value_q / {horner(ACKLAM_B, '_value_r')} END")},
+    ]
+
+
 def poisson_inverse_cdf(uniform: str, mean: float) -> str:
     """Poisson(mean) by inverse CDF: how many cumulative probabilities lie below the uniform."""
     if mean <= 0:
@@ -1063,8 +1110,10 @@ def build_customers(spark, rows: int, seed: int, partitions: int | None = None, 
                         randomSeed=column_seed(seed, "customers.phone"),
                         expr=(f"format_string('(%d) 555-01%02d', _area_draw + if(_area_draw % 100 = 11, 1, 0), "
                               f"cast(floor({seeded_rand(seed, 'customers.phone.line')} * 100) AS INT))"))
-            .withColumn("loyalty_tier", "string", values=list(LOYALTY_TIERS), weights=list(LOYALTY_TIERS.values()),
-                        random=True, randomSeed=column_seed(seed, "customers.loyalty_tier"))
+            # The tier's own noise; the tier itself follows the value (see TIER_VALUE_RHO).
+            .withColumn("_tier_noise", "double",
+                        expr=standard_normal(f"(1 - {seeded_rand(seed, 'customers.loyalty_tier.1')})",
+                                             seeded_rand(seed, "customers.loyalty_tier.2")))
             # A pure function of the id: transactions recompute it to stay after the signup.
             .withColumn("signup_date", "date", baseColumn="customer_id",
                         expr=f"date_add(DATE'{SIGNUP_FIRST.isoformat()}', {signup_offset(seed, 'customer_id')})")
@@ -1081,7 +1130,13 @@ def build_customers(spark, rows: int, seed: int, partitions: int | None = None, 
         "email": (f"concat({sql_pick(pools['first_email'], '_first')}, '.', {sql_pick(pools['last_email'], '_last')}, "
                   f"customer_id, '@', {sql_pick(EMAIL_DOMAINS, '_domain')})"),
     })
-    derived = {"name": "concat_ws(' ', first_name, last_name)"}
+    for stage in gamma_normal_score_stages("lifetime_value", LIFETIME_VALUE_SHAPE, LIFETIME_VALUE_SCALE):
+        customers = lookups(customers, stage)
+    latent = f"({TIER_VALUE_RHO!r}D * _value_z + {math.sqrt(1 - TIER_VALUE_RHO**2)!r}D * _tier_noise)"
+    names = list(LOYALTY_TIERS)
+    branches = " ".join(f"WHEN {latent} < {cut!r}D THEN {sql_string(name)}" for cut, name in zip(TIER_CUT_POINTS, names))
+    derived = {"name": "concat_ws(' ', first_name, last_name)",
+               "loyalty_tier": f"CASE {branches} ELSE {sql_string(names[-1])} END"}
     if tier < 3:
         # The locale's own address format with a fresh house number per customer.
         derived["street_address"] = (f"concat({sql_pick(pools['street_before'], '_street')}, "

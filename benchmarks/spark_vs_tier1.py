@@ -13,7 +13,9 @@ dbldatagen==0.4.0.post1 --with jmespath --with pyparsing --with mimesis==22.2.0 
 --output DIR``) and the Tier 1 generator (``uv run scripts/generators/polars/<x>.py --output
 DIR``) write the same tables, with the same row count per table, as parquet. Each run is a child
 process timed from start to exit (wall time), so Spark's JVM start and session are included, as
-a user pays them.
+a user pays them; the CPU seconds and peak memory of everything it starts (uv, Python, the JVM,
+Python workers) are sampled from /proc, because on a shared machine CPU time is the steadier
+figure: other work stretches wall time, hardly the CPU a run needs.
 
 Child tables are scaled down from the generators' defaults with their own flags (CHILDREN below)
 so a 1M-row Spark run takes minutes, not an hour; both sides get the same flags. The planned
@@ -112,7 +114,7 @@ CHILDREN = {
 INDUSTRIES = list(CHILDREN)
 # Tables whose count is drawn, not set: (industry, table) -> relative difference accepted. A small
 # table may also differ by 5 standard deviations of its Poisson total (5 x sqrt(rows)).
-DRAWN = {("retail", "line_items"): 0.01}
+DRAWN = {("retail", "line_items"): 0.01, ("financial", "account_holders"): 0.01}
 
 # Bare local Spark: what every Spark generator pays before its first table.
 SPARK_PROBE = r"""
@@ -275,25 +277,73 @@ def cpu_shares(before: list[int] | None, after: list[int] | None) -> dict | None
             "system": round(delta[2] / total, 3), "idle": round((delta[3] + delta[4]) / total, 3)}
 
 
-def run_child(argv: list[str], cwd: Path, timeout: float) -> dict:
-    """Wall time of one child process, its stdout as JSON, and the load average around it."""
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
+
+
+class SessionSampler:
+    """CPU seconds and memory of every process in one session (the child and all it starts: uv,
+    Python, the JVM, Python workers), read from /proc every few tenths of a second. CPU time is
+    the steadier figure on a shared machine: other work stretches wall time but hardly the CPU
+    seconds a run needs. A process's last ticks before it exits may be missed (at most one
+    interval each), so the CPU figures are slight underestimates."""
+
+    def __init__(self, session: int):
+        self.session, self.ticks, self.peak_rss = session, {}, 0
+
+    def sample(self) -> None:
+        rss = 0
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry.name}/stat", "rb") as stat:
+                    fields = stat.read().rsplit(b")", 1)[1].split()
+            except OSError:
+                continue  # exited meanwhile
+            if int(fields[3]) != self.session:
+                continue
+            pid = int(entry.name)
+            self.ticks[pid] = max(self.ticks.get(pid, 0), int(fields[11]) + int(fields[12]))
+            rss += int(fields[21]) * PAGE_BYTES
+        self.peak_rss = max(self.peak_rss, rss)
+
+    def cpu_s(self) -> float:
+        return round(sum(self.ticks.values()) / CLOCK_TICKS, 2)
+
+
+def run_child(argv: list[str], cwd: Path, timeout: float, interval: float = 0.2) -> dict:
+    """Wall time of one child process (in a session of its own), the CPU seconds and peak memory of
+    everything it started, its stdout as JSON, and the load average and CPU shares around it."""
     before, ticks = load(), cpu_ticks()
     started = time.perf_counter()
-    try:
-        done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False)
-    except subprocess.TimeoutExpired:
-        return {"ok": False, "error": f"timed out after {timeout:.0f} s", "wall_s": timeout,
-                "load_before": before, "load_after": load(), "cpu": cpu_shares(ticks, cpu_ticks())}
+    child = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True)
+    sampler = SessionSampler(child.pid)
+    stdout = stderr = ""
+    while True:
+        sampler.sample()
+        try:
+            stdout, stderr = child.communicate(timeout=interval)
+            break
+        except subprocess.TimeoutExpired:
+            if time.perf_counter() - started > timeout:
+                os.killpg(child.pid, 9)  # the group this run created, by its id
+                child.communicate()
+                return {"ok": False, "error": f"timed out after {timeout:.0f} s", "wall_s": timeout,
+                        "load_before": before, "load_after": load(), "cpu": cpu_shares(ticks, cpu_ticks())}
     wall = time.perf_counter() - started
-    result = {"ok": done.returncode == 0, "wall_s": round(wall, 3), "load_before": before, "load_after": load(),
+    sampler.sample()
+    result = {"ok": child.returncode == 0, "wall_s": round(wall, 3), "cpu_s": sampler.cpu_s(),
+              "peak_rss_mib": round(sampler.peak_rss / 2**20), "load_before": before, "load_after": load(),
               "cpu": cpu_shares(ticks, cpu_ticks())}
-    if done.returncode != 0:
-        result["error"] = f"exit {done.returncode}: " + done.stderr[-1500:]
+    if child.returncode != 0:
+        result["error"] = f"exit {child.returncode}: " + stderr[-1500:]
         return result
     try:
-        result["summary"] = json.loads(done.stdout)
+        result["summary"] = json.loads(stdout)
     except json.JSONDecodeError:
-        result["ok"], result["error"] = False, "stdout is not JSON: " + done.stdout[-500:]
+        result["ok"], result["error"] = False, "stdout is not JSON: " + stdout[-500:]
     return result
 
 
@@ -400,7 +450,9 @@ def summarise(runs: list[dict], industries: list[str], sizes: list[int], tiny: i
                               "tables_s": tables_s, "outside_tables_s": round(wall - tables_s, 3),
                               "tables": ok[0]["tables"], "rounds": len(ok),
                               "load_1min": [min(r["load_before"][0] for r in ok), max(r["load_after"][0] for r in ok)],
-                              "niced_cpu_share": max((r["cpu"] or {}).get("nice", 0) for r in ok)}
+                              "niced_cpu_share": max((r["cpu"] or {}).get("nice", 0) for r in ok),
+                              "cpu_s": median([r["cpu_s"] for r in ok if "cpu_s" in r]),
+                              "peak_rss_mib": max((r.get("peak_rss_mib", 0) for r in ok), default=None)}
                 for key in ("arrow_bytes", "messages"):
                     if key in ok[0]:
                         cell[side][key] = ok[0][key]
@@ -408,20 +460,23 @@ def summarise(runs: list[dict], industries: list[str], sizes: list[int], tiny: i
                 cell["upload"]["upload_s"] = round(cell["upload"]["wall_s"] - cell["tier1"]["wall_s"], 3)
             if cell["tier1"] and cell["spark"]:
                 cell["spark_over_tier1"] = round(cell["spark"]["wall_s"] / cell["tier1"]["wall_s"], 1)
+                if cell["tier1"]["cpu_s"] and cell["spark"]["cpu_s"]:
+                    cell["spark_over_tier1_cpu"] = round(cell["spark"]["cpu_s"] / cell["tier1"]["cpu_s"], 1)
             by_size[rows] = cell
-        fixed, marginal = {}, {}
+        fixed, marginal, fixed_cpu, marginal_cpu = {}, {}, {}, {}
         measured = [rows for rows in sizes if all(by_size[rows].get(s) for s in ("tier1", "spark"))]
         for side in ("tier1", "spark"):
             small = by_size[tiny].get(side)
-            fixed[side] = small and small["wall_s"]
+            fixed[side], fixed_cpu[side] = (small["wall_s"], small["cpu_s"]) if small else (None, None)
             points = [by_size[rows][side] for rows in measured[-2:]]
             if len(points) < 2 and small:
                 points = [small, *points]
+            marginal[side] = marginal_cpu[side] = None
             if len(points) == 2 and points[1]["rows"] > points[0]["rows"]:
-                slope = (points[1]["wall_s"] - points[0]["wall_s"]) / (points[1]["rows"] - points[0]["rows"])
-                marginal[side] = round(slope * 1e6, 3)
-            else:
-                marginal[side] = None
+                added = points[1]["rows"] - points[0]["rows"]
+                marginal[side] = round((points[1]["wall_s"] - points[0]["wall_s"]) / added * 1e6, 3)
+                if points[0]["cpu_s"] is not None and points[1]["cpu_s"] is not None:
+                    marginal_cpu[side] = round((points[1]["cpu_s"] - points[0]["cpu_s"]) / added * 1e6, 3)
         crossover = None
         if all(marginal.values()) and all(fixed.values()):
             if min(marginal.values()) <= 0:
@@ -432,7 +487,8 @@ def summarise(runs: list[dict], industries: list[str], sizes: list[int], tiny: i
                 crossover = "none: Spark's marginal cost per row is not lower"
         results[industry] = {"main_table": CHILDREN[industry]["main"], "children": CHILDREN[industry]["ratios"],
                              "sizes": {str(k): v for k, v in by_size.items()}, "fixed_s": fixed,
-                             "marginal_s_per_million_rows": marginal, "spark_overtakes_at_total_rows": crossover}
+                             "marginal_s_per_million_rows": marginal, "fixed_cpu_s": fixed_cpu,
+                             "marginal_cpu_s_per_million_rows": marginal_cpu, "spark_overtakes_at_total_rows": crossover}
     return results
 
 
@@ -445,23 +501,31 @@ def human(rows: int) -> str:
 
 
 def markdown(report: dict) -> str:
-    lines = [("| industry | main rows | rows written (all tables) | Tier 1 wall | Tier 1 rows/s | Spark local[2] wall "
-              "| Spark rows/s | Spark / Tier 1 | load during Spark run (niced others' CPU) |"),
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = [("| industry | main rows | rows written (all tables) | Tier 1 wall | CPU | rows/s | Spark local[2] wall "
+              "| CPU | rows/s | Spark / Tier 1 wall | CPU | load during the Spark run (niced others' CPU share) |"),
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+
+    def side_cells(side):
+        if not side:
+            return "failed | – | – | "
+        cpu = f"{side['cpu_s']:.1f} s" if side.get("cpu_s") is not None else "–"
+        return f"{side['wall_s']:.1f} s | {cpu} | {side['rows_per_s']:,} | "
+
     for industry, result in report["results"].items():
         for rows, cell in result["sizes"].items():
             if int(rows) == report["tiny_rows"]:
                 continue
             t, s = cell.get("tier1"), cell.get("spark")
             total = (t or s or {}).get("rows")
-            lines.append(f"| {industry} | {human(int(rows))} | {f'{total:,}' if total else '–'} | "
-                         + (f"{t['wall_s']:.1f} s | {t['rows_per_s']:,} | " if t else "failed | – | ")
-                         + (f"{s['wall_s']:.1f} s | {s['rows_per_s']:,} | " if s else "failed | – | ")
+            lines.append(f"| {industry} | {human(int(rows))} | {f'{total:,}' if total else '–'} | " + side_cells(t)
+                         + side_cells(s)
                          + (f"**{cell['spark_over_tier1']}×** | " if "spark_over_tier1" in cell else "– | ")
+                         + (f"{cell['spark_over_tier1_cpu']}× | " if "spark_over_tier1_cpu" in cell else "– | ")
                          + (f"{s['load_1min'][0]}→{s['load_1min'][1]} ({s['niced_cpu_share']:.0%}) |" if s else "– |"))
-    lines += ["", (f"| industry | fixed cost at --rows {report['tiny_rows']}: Tier 1 | Spark | Spark outside tables "
-                   "(JVM, session, plan) | marginal s per 1M rows written: Tier 1 | Spark | Spark overtakes at |"),
-              "|---|---|---|---|---|---|---|"]
+    lines += ["", (f"| industry | fixed cost (--rows {report['tiny_rows']}), wall: Tier 1 | Spark | Spark CPU | "
+                   "Spark outside tables (JVM, session, plan) | per 1M rows written, wall: Tier 1 | Spark | CPU: Tier 1 | "
+                   "Spark | Spark overtakes at (wall) |"),
+              "|---|---|---|---|---|---|---|---|---|---|"]
     for industry, result in report["results"].items():
         fixed, marginal = result["fixed_s"], result["marginal_s_per_million_rows"]
         tiny = result["sizes"][str(report["tiny_rows"])].get("spark") or {}
@@ -471,9 +535,11 @@ def markdown(report: dict) -> str:
         def seconds(value):
             return f"{value:.2f} s" if isinstance(value, (int, float)) else "–"
 
+        cpu = result["marginal_cpu_s_per_million_rows"]
         lines.append(f"| {industry} | {seconds(fixed['tier1'])} | {seconds(fixed['spark'])} | "
-                     f"{seconds(tiny.get('outside_tables_s'))} | {seconds(marginal['tier1'])} | "
-                     f"{seconds(marginal['spark'])} | {crossover} |")
+                     f"{seconds(result['fixed_cpu_s']['spark'])} | {seconds(tiny.get('outside_tables_s'))} | "
+                     f"{seconds(marginal['tier1'])} | {seconds(marginal['spark'])} | {seconds(cpu['tier1'])} | "
+                     f"{seconds(cpu['spark'])} | {crossover} |")
     uploads = [(industry, rows, cell) for industry, result in report["results"].items()
                for rows, cell in result["sizes"].items() if cell.get("upload") and cell.get("tier1")]
     if uploads:
@@ -536,7 +602,7 @@ def run_rounds(args: argparse.Namespace, sizes: list[int], workdir: Path, upload
                             run["uploaded_rows"] = sum(t.get("rows", 0) for t in sent.values())
                         pair[side] = run
                         print(f"round {round_number}: {industry:13} {side:6} --rows {rows:>9,}: "
-                              f"{run['total_rows']:>11,} rows in {run['wall_s']:7.1f} s "
+                              f"{run['total_rows']:>11,} rows in {run['wall_s']:7.1f} s, CPU {run['cpu_s']:6.1f} s "
                               f"(load {run['load_before'][0]} -> {run['load_after'][0]}, "
                               f"niced others {(run['cpu'] or {}).get('nice', 0):.0%} of CPU)", file=sys.stderr)
                     else:

@@ -589,77 +589,86 @@ def with_sql(spec, name: str, sql_type: str, sql: str, *depends_on: str):
 
 # A customer: first values from its key, then changed by its UPDATE events.
 #
-# The state that changes is a handful of whole numbers (pool indices and draws), carried through
-# the key's events by one SQL aggregate; the strings are rendered once at the end. What an update
-# does, each change certain to alter the row (so SCD type 2 opens a version for every update):
-# - address (35%): another street template (the next one when the draw repeats the current), a new
-#   house number, city/state/ZIP/region from one population-weighted place draw;
-# - email (25%): a new style (first.last, firstlast, f.last, first_last) and another domain;
-# - phone (20%): a new number (the next line when the draw repeats the current one);
-# - loyalty tier (15%): 80% one step up, 15% one step down, 5% two steps up, reflected at the ends;
+# The state that changes is a handful of whole numbers (pool indices, a phone number index, the
+# key of the address draws); the strings are rendered once at the end. Every change moves a field
+# to a *different* value, uniformly among the others: new = (old + 1 + U{0 .. n-2}) mod n. So a
+# field's value after any event is its first value plus the running sum of its shifts, mod n: a
+# window sum over the key's events in sequence order, compiled code, no per-key loop. What an
+# update does (each certain to alter the row, so SCD type 2 opens a version for every update):
+# - address (35%): another street template, a new house number, city/state/ZIP/region from one
+#   population-weighted place draw (the draws are keyed by the update's sequence_num);
+# - email (25%): another domain and a style drawn anew (first.last, firstlast, f.last, first_last);
+# - phone (20%): another number;
+# - loyalty tier (15%): 80% one step up, 15% one step down, 5% two steps up, reflected at the
+#   ends (a walk, so this one field folds its steps with a small SQL aggregate);
 # - last name (5%): another surname; the e-mail follows (first.newlast, same domain).
 # first_name, signup_date and lifetime_value never change.
 
-STATE_FIELDS = {"last": "INT", "style": "INT", "domain": "INT", "area": "INT", "line": "INT",
-                "street": "INT", "addr": "BIGINT", "tier": "INT"}  # fmt: skip
+# Phone numbers (NXX) 555-01XX as one index: 792 area codes (200..999 without the N11 service
+# codes 211, 311 .. 911) x 100 lines.
+AREA_CODES = 8 * 99
+PHONE_NUMBERS = AREA_CODES * 100
+
+
+def area_code(index: str) -> str:
+    """The area code of an index 0..791: hundreds 2..9, then 00..99 without 11."""
+    return f"((2 + ({index}) div 99) * 100 + ({index}) % 99 + IF(({index}) % 99 >= 11, 1, 0))"
 
 
 def first_values(seed: int, pools: dict, key: str) -> str:
-    """The state a customer starts with (the initial load, or a new customer's APPEND). ``addr``
-    is the hash key of the address draws: the customer's own key here, an event's sequence_num
-    after a move."""
+    """The state a customer starts with (the initial load, or a new customer's APPEND). ``phone``
+    is always drawn (a change moves away from it) and ``has_phone`` says whether it is shown;
+    ``addr`` keys the address draws: the customer's own key here, an update's sequence_num after
+    a move."""
     source = f"(-({key}) - 1)"
-    area = f"(200 + {below(seed, 'phone area', 800, source)})"
     fields = {
         "last": below(seed, "last name", len(pools["last_names"]), source),
-        "style": "0",
         "domain": below(seed, "email domain", len(EMAIL_DOMAINS), source),
-        # N11 codes (211, 411, 911 ...) are service numbers, never area codes: move them up by one.
-        "area": f"{area} + IF({area} % 100 = 11, 1, 0)",
-        "line": f"IF({uniform(seed, 'phone null', source)} < {PHONE_NULL_RATE!r}D, NULL, {below(seed, 'phone line', 100, source)})",
+        "phone": below(seed, "phone", PHONE_NUMBERS, source),
+        "has_phone": f"{uniform(seed, 'phone null', source)} >= {PHONE_NULL_RATE!r}D",
         "street": below(seed, "street", len(pools["street_before"]), source),
         "addr": source,
         "tier": weighted_index(uniform(seed, "loyalty tier", source), list(LOYALTY_TIERS.values())),
     }
-    return state_struct(fields)
+    return "named_struct(" + ", ".join(f"'{name}', {sql}" for name, sql in fields.items()) + ")"
 
 
-def state_struct(fields: dict[str, str]) -> str:
-    return "named_struct(" + ", ".join(f"'{name}', CAST({fields[name]} AS {kind})" for name, kind in STATE_FIELDS.items()) + ")"
-
-
-def updated_values(seed: int, pools: dict, current: str, sequence: str) -> str:
-    """The state after an UPDATE with this sequence_num, from the current state (a SQL struct).
-    The draws are bound once (a one-element transform's lambda argument) rather than repeated in
-    every field that compares with them."""
-    lasts, streets = len(pools["last_names"]), len(pools["street_before"])
-    area = f"(200 + {below(seed, 'new phone area', 800, sequence)})"
+def update_draws(seed: int, pools: dict, sequence: str) -> str:
+    """Everything an UPDATE with this sequence_num draws, as one struct: its kind, and for each
+    field the shift to another value (1 .. n-1), the new style, the tier step."""
+    shift = lambda purpose, n: f"1 + {below(seed, purpose, n - 1, sequence)}"  # noqa: E731
     draws = {
         "kind": weighted_index(uniform(seed, "update kind", sequence), list(UPDATE_KINDS.values())),
-        "last": below(seed, "new last name", lasts, sequence),
+        "last": shift("new last name", len(pools["last_names"])),
         "style": below(seed, "new email style", EMAIL_STYLES, sequence),
-        "domain_shift": f"1 + {below(seed, 'new email domain', len(EMAIL_DOMAINS) - 1, sequence)}",
-        "area": f"{area} + IF({area} % 100 = 11, 1, 0)",
-        "line": below(seed, "new phone line", 100, sequence),
-        "street": below(seed, "new street", streets, sequence),
+        "domain": shift("new email domain", len(EMAIL_DOMAINS)),
+        "phone": shift("new phone", PHONE_NUMBERS),
+        "street": shift("new street", len(pools["street_before"])),
         "step": f"element_at(array({', '.join(str(step) for step in TIER_STEPS)}), "
                 f"{weighted_index(uniform(seed, 'tier step', sequence), list(TIER_STEPS.values()))} + 1)",
     }
-    c, d = "b.c", "b.d"
-    stepped = f"({c}.tier + {d}.step)"
-    fields = {
-        "last": f"IF({d}.kind = {LAST_NAME}, IF({d}.last = {c}.last, ({d}.last + 1) % {lasts}, {d}.last), {c}.last)",
-        "style": f"CASE {d}.kind WHEN {EMAIL} THEN {d}.style WHEN {LAST_NAME} THEN 0 ELSE {c}.style END",
-        "domain": f"IF({d}.kind = {EMAIL}, ({c}.domain + {d}.domain_shift) % {len(EMAIL_DOMAINS)}, {c}.domain)",
-        "area": f"IF({d}.kind = {PHONE}, {d}.area, {c}.area)",
-        # A customer without a phone gets one; a draw equal to the current number moves one line on.
-        "line": f"IF({d}.kind = {PHONE}, IF({d}.area = {c}.area AND {d}.line = {c}.line, ({d}.line + 1) % 100, {d}.line), {c}.line)",
-        "street": f"IF({d}.kind = {ADDRESS}, IF({d}.street = {c}.street, ({d}.street + 1) % {streets}, {d}.street), {c}.street)",
-        "addr": f"IF({d}.kind = {ADDRESS}, {sequence}, {c}.addr)",
-        "tier": f"IF({d}.kind = {TIER}, IF({stepped} < 0 OR {stepped} >= {len(LOYALTY_TIERS)}, {c}.tier - {d}.step, {stepped}), {c}.tier)",
+    return "named_struct(" + ", ".join(f"'{name}', CAST({sql} AS INT)" for name, sql in draws.items()) + ")"
+
+
+def customer_state(pools: dict) -> dict[str, str]:
+    """Window expressions for the state after each event (columns ``start`` and ``d``, the
+    draws of an update or null): running sums of the shifts, the latest style and address key,
+    the tier folded through its steps with the reflection at Bronze and Platinum."""
+    so_far = "OVER (PARTITION BY key ORDER BY sort_key ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
+    moved = lambda field, kind: f"sum(IF(d.kind = {kind}, d.{field}, 0)) {so_far}"  # noqa: E731
+    tiers = len(LOYALTY_TIERS)
+    return {
+        "last": f"CAST((start.last + {moved('last', LAST_NAME)}) % {len(pools['last_names'])} AS INT)",
+        # The style of the latest e-mail change, or first.last after a last-name change (and at first).
+        "style": f"CAST(coalesce(last(CASE d.kind WHEN {EMAIL} THEN d.style WHEN {LAST_NAME} THEN 0 END, true) {so_far}, 0) AS INT)",
+        "domain": f"CAST((start.domain + {moved('domain', EMAIL)}) % {len(EMAIL_DOMAINS)} AS INT)",
+        "phone": f"IF(start.has_phone OR count(IF(d.kind = {PHONE}, 1, NULL)) {so_far} > 0, "
+                 f"(start.phone + {moved('phone', PHONE)}) % {PHONE_NUMBERS}, CAST(NULL AS BIGINT))",
+        "street": f"CAST((start.street + {moved('street', ADDRESS)}) % {len(pools['street_before'])} AS INT)",
+        "addr": f"coalesce(last(IF(d.kind = {ADDRESS}, sequence_num, NULL), true) {so_far}, start.addr)",
+        "tier": f"aggregate(collect_list(IF(d.kind = {TIER}, d.step, NULL)) {so_far}, start.tier, (t, step) -> "
+                f"IF(t + step < 0 OR t + step >= {tiers}, t - step, t + step))",
     }
-    bound = "named_struct('c', " + current + ", 'd', named_struct(" + ", ".join(f"'{k}', {v}" for k, v in draws.items()) + "))"
-    return f"element_at(transform(array({bound}), b -> {state_struct(fields)}), 1)"
 
 
 def lifetime_value(seed: int, key: str) -> str:
@@ -701,7 +710,8 @@ def render_customer(frame, seed: int, pools: dict):
         "name": F.expr("concat(first_name, ' ', last_name)"),
         # The customer id makes each address unique without a de-duplication pass.
         "email": F.expr(f"concat({local_part}, CAST(customer_id AS STRING), '@', {pick(EMAIL_DOMAINS, 's.domain')})"),
-        "phone": F.expr("IF(s.line IS NULL, CAST(NULL AS STRING), format_string('(%d) 555-01%02d', s.area, s.line))"),
+        "phone": F.expr(f"IF(s.phone IS NULL, CAST(NULL AS STRING), format_string('(%d) 555-01%02d', "
+                        f"{area_code('s.phone div 100')}, s.phone % 100))"),
         "street_address": F.expr(f"concat({pick(pools['street_before'], 's.street')}, "
                                  f"IF({pick(pools['street_numbered'], 's.street')}, CAST({house} AS STRING), ''), "
                                  f"{pick(pools['street_after'], 's.street')})"),
@@ -726,8 +736,10 @@ def conform(frame, columns: dict[str, str]):
 # events(): one row per change event and malformed row of the batches, from (step, event number)
 # alone: which key, which operation, its sequence_num and time, which folder it lands in (late),
 # whether it is delivered twice (duplicate) and what is broken in it (malformed).
-# histories(): the events grouped by key, each key's customer state walked through them in
-# sequence order (the only shuffle), one row per event with the state after it.
+# walked_rows(): the events grouped by key, each key's customer state walked through them in
+# sequence order (the only shuffle). It runs once: its rows are staged as parquet in a hidden
+# folder (DIR/_cdc_staging/, partitioned by destination), and each batch folder and expected table
+# is then a filtered read of the stage, rendered to strings. The stage is removed at the end.
 
 
 def steps_frame(spark, plan: Plan):
@@ -825,30 +837,40 @@ def initial_events(spark, plan: Plan, partitions: int):
         "CAST(NULL AS INT) AS again")
 
 
-def histories(changes, plan: Plan, pools: dict, partitions: int):
-    """Per key: ``pairs``, its events in sequence order each with the customer's state after it.
+def walked_rows(changes, plan: Plan, pools: dict, partitions: int):
+    """Every row the batch folders and the expected tables need, with the customer's state after
+    it (unrendered: the state is a few whole numbers) and where it goes (``target``).
 
-    The events are grouped by key (the only shuffle) and each key's state is walked through them
-    by one SQL aggregate: only an UPDATE changes it; a DELETE shows the last values (the before
-    image), a re-insert brings them back, a malformed row (walked right after its source) copies
-    its source's. Keys start from their first values whether or not the initial APPENDs are among
-    the events, so a batch folder needs only the events up to its batch."""
+    The events and the initial APPENDs are partitioned by key and ordered by sequence (the only
+    shuffle); window functions carry each key's state through its events (customer_state): only
+    an UPDATE changes it; a DELETE shows the last values (the before image), a re-insert brings
+    them back, a malformed row (ordered right after its source) copies its source's.
+
+    target 1..K: the batch folder a row lands in (a duplicated event twice); target 0: a version
+    for SCD type 2 (every valid APPEND or UPDATE, ``end_at`` = the sequence_num of the key's next
+    valid change, null while current), which is also what SCD type 1 keeps when current."""
     seed, rows = plan.settings.seed, plan.settings.rows
-    event = "struct(sort_key, sequence_num, op, malformed, defect, ts_us, arrival, again)"
-    grouped = changes.repartition(partitions, "key").groupBy("key").agg(
-        F.array_sort(F.collect_list(F.expr(event))).alias("events"),
-        # A new customer signs up on the day of its APPEND.
-        F.min(F.expr(f"IF(op = {INSERT} AND NOT malformed, ts_us div {86_400_000_000}L, NULL)")).alias("insert_day"),
-    )
-    grouped = grouped.withColumns({
-        "signup_day": F.expr(f"IF(key < {rows}L, {initial_signup_day(seed, 'key')}, insert_day)"),
-        "states": F.expr(
-            f"aggregate(events, array({first_values(seed, pools, 'key')}), (done, e) -> concat(done, "
-            f"transform(array(element_at(done, -1)), c -> IF(e.op = {UPDATE} AND NOT e.malformed, "
-            f"{updated_values(seed, pools, 'c', 'e.sequence_num')}, c))))"),
+    frame = changes.repartition(partitions, "key").withColumns({
+        "start": F.expr(first_values(seed, pools, "key")),
+        "d": F.expr(f"IF(op = {UPDATE} AND NOT malformed, {update_draws(seed, pools, 'sequence_num')}, NULL)"),
     })
-    return grouped.select("key", "signup_day", F.expr(
-        "transform(events, (e, i) -> named_struct('e', e, 's', element_at(states, i + 2)))").alias("pairs"))
+    state = customer_state(pools)
+    window = "OVER (PARTITION BY key ORDER BY sort_key ROWS BETWEEN {} AND {})"
+    frame = frame.withColumns({
+        "s": F.expr("named_struct(" + ", ".join(f"'{name}', {sql}" for name, sql in state.items()) + ")"),
+        # A new customer signs up on the day of its APPEND, the key's first event.
+        "signup_day": F.expr(f"IF(key < {rows}L, {initial_signup_day(seed, 'key')}, "
+                             f"first(ts_us div {86_400_000_000}L) {window.format('UNBOUNDED PRECEDING', 'CURRENT ROW')})"),
+        "end_at": F.expr(f"first(IF(malformed, NULL, sequence_num), true) {window.format('1 FOLLOWING', 'UNBOUNDED FOLLOWING')}"),
+        "e": F.expr("named_struct('sequence_num', sequence_num, 'op', op, 'defect', defect, 'ts_us', ts_us)"),
+    })
+    landing = frame.where(f"op != {INITIAL}").select(
+        "key", "signup_day", "e", "s", F.lit(None).cast("bigint").alias("end_at"), "late",
+        F.expr("again IS NOT NULL").alias("duplicated"),
+        F.explode(F.expr("IF(again IS NULL, array(arrival), array(arrival, again))")).alias("target"))
+    versions = frame.where(f"NOT malformed AND op != {DELETE}").select(
+        "key", "signup_day", "e", "s", "end_at", "late", F.lit(False).alias("duplicated"), F.lit(0).alias("target"))
+    return landing.unionByName(versions)
 
 
 def feed_rows(frame, seed: int, pools: dict):
@@ -863,50 +885,29 @@ def feed_rows(frame, seed: int, pools: dict):
     return conform(frame, FEED_COLUMNS)
 
 
-def initial_feed(spark, plan: Plan, pools: dict, partitions: int):
-    """DIR/initial/: every initial customer, first values, APPEND at the snapshot. No shuffle."""
-    seed = plan.settings.seed
-    frame = initial_events(spark, plan, partitions)
-    frame = frame.select("key", F.expr(f"{initial_signup_day(seed, 'key')} AS signup_day"),
-                         F.expr(f"{first_values(seed, pools, 'key')} AS s"),
-                         F.expr("struct(sequence_num, op, defect, ts_us) AS e"))
-    return feed_rows(frame, seed, pools)
-
-
-def batch_feed(changes, plan: Plan, pools: dict, batch: int, partitions: int):
-    """DIR/batch_NNN/: the rows landing in this batch's folder: its on-time events, events of
-    earlier batches arriving late, second deliveries, malformed rows. Walks the events of batches
-    1..batch only (nothing later can land here)."""
-    walked = histories(changes.where(f"batch <= {batch}"), plan, pools, partitions)
-    landing = walked.select("key", "signup_day", F.explode("pairs").alias("pair")).select("key", "signup_day", "pair.e", "pair.s")
-    landing = landing.withColumn(
-        "folder", F.expr("explode(IF(e.again IS NULL, array(e.arrival), array(e.arrival, e.again)))"))
-    return feed_rows(landing.where(f"folder = {batch}"), plan.settings.seed, pools)
-
-
-def expected_frames(changes, spark, plan: Plan, pools: dict, partitions: int):
-    """(expected_final, expected_scd2): the valid events of each key in sequence order (malformed
-    rows dropped; a duplicate is the same event delivered twice, so it is counted once), the state
-    after each. SCD type 2: every APPEND or UPDATE opens a version at its sequence_num, the key's
-    next change closes it. SCD type 1: the last version of each key whose last change is not a
-    DELETE, with that change's sequence_num and operation_ts."""
-    seed = plan.settings.seed
-    everything = changes.unionByName(initial_events(spark, plan, partitions))
-    walked = histories(everything, plan, pools, partitions)
-    # The next valid change of the key closes a version (__END_AT); null while it is current.
-    exploded = walked.select("key", "signup_day", F.expr("filter(pairs, p -> NOT p.e.malformed)").alias("valid")).select(
-        "key", "signup_day", F.expr(
-            "explode(transform(valid, (p, i) -> named_struct('e', p.e, 's', p.s, 'end_at', "
-            "IF(i + 1 < size(valid), element_at(valid, i + 2).e.sequence_num, CAST(NULL AS BIGINT)))))").alias("v"))
-    rows = render_customer(exploded.select("key", "signup_day", "v.e", "v.s", "v.end_at"), seed, pools).withColumns({
+def version_rows(frame, seed: int, pools: dict, columns: dict[str, str]):
+    """Rendered SCD rows: the customer columns, the change's sequence_num and operation_ts, and
+    __START_AT / __END_AT (for SCD type 2)."""
+    frame = render_customer(frame, seed, pools).withColumns({
         "sequence_num": F.col("e.sequence_num"),
         "operation_ts": F.expr("timestamp_micros(e.ts_us)"),
         "__START_AT": F.col("e.sequence_num"),
         "__END_AT": F.col("end_at"),
     })
-    kept = rows.where(f"e.op != {DELETE}")
-    final = kept.where("end_at IS NULL")
-    return conform(final, STATE_COLUMNS), conform(kept, SCD2_COLUMNS)
+    return conform(frame, columns)
+
+
+def initial_feed(spark, plan: Plan, pools: dict, partitions: int):
+    """DIR/initial/: every initial customer, first values, APPEND at the snapshot. No shuffle."""
+    seed = plan.settings.seed
+    frame = initial_events(spark, plan, partitions)
+    frame = frame.select("key", F.expr(f"{initial_signup_day(seed, 'key')} AS signup_day"),
+                         F.expr(f"{first_values(seed, pools, 'key')} AS start"),
+                         F.expr("struct(sequence_num, op, defect, ts_us) AS e"))
+    frame = frame.withColumn("s", F.expr("named_struct('last', start.last, 'style', 0, 'domain', start.domain, "
+                                         "'phone', IF(start.has_phone, start.phone, NULL), 'street', start.street, "
+                                         "'addr', start.addr, 'tier', start.tier)"))
+    return feed_rows(frame, seed, pools)
 
 
 # COMMAND ----------
@@ -1324,19 +1325,40 @@ def feed_names(batches: int) -> list[str]:
     return ["initial"] + [batch_name(batch, batches) for batch in range(1, batches + 1)]
 
 
-def arrival_counts(changes) -> tuple[dict[int, int], int, int]:
-    """Rows landing in each batch folder, late events and duplicated events: one small job over the
-    events (no walk), so the manifest holds the counts the validator checks the folders against."""
+STAGING = "_cdc_staging"  # a leading underscore: Spark readers, Auto Loader and the validator skip it
+
+
+def staged_counts(staged) -> tuple[dict[int, int], int, int]:
+    """Rows landing in each batch folder, late events and duplicated events, from the stage (a
+    duplicated event lands twice, so its rows count half)."""
     landing: dict[int, int] = {}
     late = duplicates = 0
-    for row in changes.groupBy("arrival", "again", "late").count().collect():
-        landing[row["arrival"]] = landing.get(row["arrival"], 0) + row["count"]
-        if row["again"] is not None:
-            landing[row["again"]] = landing.get(row["again"], 0) + row["count"]
-            duplicates += row["count"]
-        if row["late"]:
-            late += row["count"]
-    return landing, late, duplicates
+    for row in staged.where("target > 0").groupBy("target", "late", "duplicated").count().collect():
+        landing[row["target"]] = landing.get(row["target"], 0) + row["count"]
+        events = row["count"] / 2 if row["duplicated"] else row["count"]
+        late += events if row["late"] else 0
+        duplicates += events if row["duplicated"] else 0
+    return landing, int(late), int(duplicates)
+
+
+def remove_staging(spark, directory: str) -> None:
+    """Remove DIR/_cdc_staging/: with the file system when this process sees the folder, else
+    emptied through Spark (an empty overwrite) and removed with the Databricks SDK's Files API."""
+    stage = f"{directory.rstrip('/')}/{STAGING}"
+    path = visible_folder(directory)
+    if path is not None:
+        shutil.rmtree(path / STAGING, ignore_errors=True)
+        return
+    try:
+        spark.range(0).write.mode("overwrite").parquet(stage)
+        from databricks.sdk import WorkspaceClient
+
+        files = WorkspaceClient().files
+        for entry in files.list_directory_contents(stage):
+            files.delete(entry.path)
+        files.delete_directory(stage)
+    except Exception as error:  # a leftover hidden folder is harmless: say so, do not fail the run
+        progress(f"note: could not remove {stage} ({type(error).__name__}); delete it when convenient")
 
 
 def generate(spark, args: argparse.Namespace) -> dict:
@@ -1352,8 +1374,6 @@ def generate(spark, args: argparse.Namespace) -> dict:
     progress(f"cdc: {args.rows:,} customers + {args.batches} batches of {args.changes:,} changes -> {args.output} "
              f"({args.format}, tier {args.tier})")
     pools = build_pools(args.locale, args.seed)
-    changes = events(spark, plan, partitions)
-    landing, late, duplicates = arrival_counts(changes)
     names = feed_names(args.batches)
     tables = {}
 
@@ -1366,23 +1386,34 @@ def generate(spark, args: argparse.Namespace) -> dict:
     timed("initial", args.rows, lambda: write_folder(
         initial_feed(spark, plan, pools, initial_partitions).sortWithinPartitions("sequence_num"),
         args.output, "initial", args.format, overwrite))
+    # The walk, once, staged; everything after it reads the stage.
+    begun = time.perf_counter()
+    stage = f"{args.output.rstrip('/')}/{STAGING}"
+    everything = events(spark, plan, partitions).unionByName(initial_events(spark, plan, initial_partitions))
+    walked_rows(everything, plan, pools, max(partitions, initial_partitions)).write.mode("overwrite") \
+        .partitionBy("target").parquet(stage)
+    staged = spark.read.parquet(stage)
+    landing, late, duplicates = staged_counts(staged)
+    progress(f"  changes walked and staged in {time.perf_counter() - begun:.2f}s")
     for batch in range(1, args.batches + 1):
         timed(names[batch], landing.get(batch, 0), lambda batch=batch: write_folder(
-            batch_feed(changes, plan, pools, batch, partitions).sortWithinPartitions("sequence_num"),
+            feed_rows(staged.where(f"target = {batch}"), args.seed, pools).sortWithinPartitions("sequence_num"),
             args.output, names[batch], args.format, overwrite))
     for name in names:  # which contract each folder follows (the validator's feed mapping)
         tables[name]["contract"] = "customer_changes"
-    final, history = expected_frames(changes, spark, plan, pools, max(partitions, initial_partitions))
     counts = plan.totals()
+    versions = staged.where("target = 0")
     timed("expected_final", plan.alive_at_end, lambda: write_folder(
-        final.sortWithinPartitions("customer_id"), args.output, "expected_final", "parquet", overwrite))
+        version_rows(versions.where("end_at IS NULL"), args.seed, pools, STATE_COLUMNS).sortWithinPartitions("customer_id"),
+        args.output, "expected_final", "parquet", overwrite))
     tables["expected_final"]["contract"] = "customers_current"
     written = set(names) | {"expected_final"}
     if not args.no_scd2:
-        versions = args.rows + counts["inserts"] + counts["reinserts"] + counts["updates"]
-        timed("expected_scd2", versions, lambda: write_folder(
-            history.sortWithinPartitions("customer_id", "__START_AT"), args.output, "expected_scd2", "parquet", overwrite))
+        timed("expected_scd2", args.rows + counts["inserts"] + counts["reinserts"] + counts["updates"], lambda: write_folder(
+            version_rows(versions, args.seed, pools, SCD2_COLUMNS).sortWithinPartitions("customer_id", "__START_AT"),
+            args.output, "expected_scd2", "parquet", overwrite))
         written.add("expected_scd2")
+    remove_staging(spark, args.output)
     stale = remove_stale_batches(args.output, written) if overwrite else []
     if stale:
         progress(f"  removed {len(stale)} folders of an earlier run: {', '.join(stale[:5])}{' ...' if len(stale) > 5 else ''}")

@@ -52,18 +52,35 @@ def manifest(directory: Path) -> dict:
     return json.loads((directory / "_manifest.json").read_text())
 
 
-def read_folder(spark, directory: Path, name: str, fmt: str) -> pl.DataFrame:
-    """One delivery folder as Auto Loader reads it: Spark with the manifest's schema."""
-    reader = spark.read.schema(manifest(directory)["feed"]["spark_schema"]).option("mode", "FAILFAST")
+def parse_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """JSON Lines and CSV carry text: parse every column as its contract type (as the validator does)."""
+    parsed = []
+    for column, dtype in tier1.FEED_SCHEMA.items():
+        text = pl.col(column).cast(pl.String)
+        if dtype == pl.Datetime("us", "UTC"):
+            parsed.append(text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.6fZ", time_unit="us", time_zone="UTC").alias(column))
+        elif dtype == pl.Date:
+            parsed.append(text.str.to_date().alias(column))
+        else:
+            parsed.append(text.cast(dtype).alias(column))
+    return frame.select(parsed)
+
+
+def read_folder(directory: Path, name: str, fmt: str) -> pl.DataFrame:
+    """One delivery folder's part files, read with Polars (tests of Spark's own read: below)."""
+    parts = sorted((directory / name).glob("part-*"))
+    if fmt == "parquet":
+        return pl.concat([pl.read_parquet(part) for part in parts])
     if fmt == "csv":
-        reader = reader.option("header", "true")
-    return pl.from_arrow(reader.format(fmt).load(str(directory / name)).toArrow())
+        return parse_text(pl.concat([pl.read_csv(part, infer_schema=False) for part in parts if part.stat().st_size]))
+    text = {column: pl.String for column in tier1.FEED_SCHEMA}
+    return parse_text(pl.concat([pl.read_ndjson(part, schema=text) for part in parts]))
 
 
-def read_feed(spark, directory: Path) -> pl.DataFrame:
+def read_feed(directory: Path) -> pl.DataFrame:
     """Every folder of the feed in arrival order, with its index (0 = initial)."""
     recorded = manifest(directory)
-    return pl.concat([read_folder(spark, directory, name, recorded["format"]).with_columns(file=pl.lit(index))
+    return pl.concat([read_folder(directory, name, recorded["format"]).with_columns(file=pl.lit(index))
                       for index, name in enumerate(recorded["feed"]["files"])])
 
 
@@ -310,13 +327,13 @@ def test_folder_refusals_and_stale_batches(tmp_path):
 @pytest.fixture(scope="module")
 def feed_dir(spark_modes, tmp_path_factory) -> Path:
     directory = tmp_path_factory.mktemp("cdc_spark")
-    run_generator(spark_modes.classic(), directory, *FEED_ARGS, "--partitions", "2")
+    run_generator(spark_modes.classic(), directory, *FEED_ARGS, "--partitions", "1")
     return directory
 
 
 @pytest.fixture(scope="module")
-def feed(spark_modes, feed_dir) -> pl.DataFrame:
-    return read_feed(spark_modes.classic(), feed_dir)
+def feed(feed_dir) -> pl.DataFrame:
+    return read_feed(feed_dir)
 
 
 @pytest.mark.spark
@@ -333,6 +350,18 @@ def test_feed_matches_the_contracts_and_its_manifest(feed_dir, feed):
     assert recorded["tables"]["expected_final"]["rows"] == expected(feed_dir).height
     for name in names:  # Spark part folders: Auto Loader reads each part file as a file landing
         assert list((feed_dir / name).glob("part-*.json")) and (feed_dir / name / "_SUCCESS").exists()
+
+
+@pytest.mark.spark
+def test_spark_reads_the_folders_with_the_manifest_schema(spark, feed_dir, feed):
+    """What Auto Loader does, with local Spark's file source: the manifest's DDL, every value
+    parsed (FAILFAST), the same rows as Polars reads; the expected_* and staging folders are not
+    matched by the feed's glob."""
+    ddl = manifest(feed_dir)["feed"]["spark_schema"]
+    read = spark.read.schema(ddl).option("mode", "FAILFAST").json(f"{feed_dir}/{{initial,batch_*}}/part-*.json")
+    assert_frame_equal(pl.from_arrow(read.toArrow()).sort("sequence_num", KEY),
+                       feed.drop("file").sort("sequence_num", KEY))
+    assert not list(feed_dir.glob("_cdc_staging*"))  # the stage is gone
 
 
 @pytest.mark.spark
@@ -530,19 +559,40 @@ def test_update_picks_spread_like_a_uniform_draw(feed_dir, feed):
 @pytest.mark.connect
 def test_connect_with_other_partitions_and_format_gives_the_same_rows(spark_modes, spark_connect_server, feed_dir, feed,
                                                                      tmp_path):
-    """Tier 2 over a Spark Connect client, 3 partitions and parquet instead of 2 and JSON: the very
-    rows of the classic feed in every folder, and the same expected tables."""
+    """Tier 2 over a Spark Connect client, 3 partitions and CSV instead of 2 and JSON: the very
+    rows of the classic feed in every folder, and the same expected tables (so the same seed
+    gives the same data whatever the session and the partitions)."""
     summary = run_generator(spark_modes.connect(spark_connect_server.url), tmp_path / "connect", *FEED_ARGS,
-                            "--partitions", "3", "--format", "parquet")
+                            "--partitions", "3", "--format", "csv")
     assert summary["tier"] == 2 and summary["counts"] == manifest(feed_dir)["feed"]["counts"]
-    assert validator(tmp_path / "connect").ok, str(validator(tmp_path / "connect"))
-    over_connect = read_feed(spark_modes.classic(), tmp_path / "connect")
+    result = validator(tmp_path / "connect")
+    assert result.ok, str(result)
+    assert 1 <= len(list((tmp_path / "connect" / "batch_001").glob("part-*.csv"))) <= 3  # at most --partitions
+    over_connect = read_feed(tmp_path / "connect")
     assert_frame_equal(over_connect.sort("file", "sequence_num", KEY), feed.sort("file", "sequence_num", KEY))
     for name in ("expected_final", "expected_scd2"):
         assert_frame_equal(expected(tmp_path / "connect", name), expected(feed_dir, name))
 
 
-# --- As a notebook: widgets, tier 3, CSV, another seed ----------------------------------------------
+@pytest.mark.spark
+def test_another_seed_gives_other_customers_and_other_changes(spark, feed):
+    """Seed 8 against seed 11, same sizes: other initial customers, other keys changed. (Built
+    and collected, not written: the rows a run would write.)"""
+    _, args = cdc.parse_args([*FEED_ARGS[:-1], "8", "--output", "x"])
+    plan = cdc.plan_run(args)
+    pools = cdc.build_pools("en", 8)
+    initial = pl.from_arrow(cdc.initial_feed(spark, plan, pools, 1).toArrow()).sort(KEY)
+    same = feed.filter(pl.col("file") == 0).drop("file").sort(KEY)
+    assert (initial[KEY] == same[KEY]).all()
+    for column in ("first_name", "email", "street_address", "signup_date", "lifetime_value"):
+        assert (initial[column] != same[column]).mean() > 0.9, column
+    events = pl.from_arrow(cdc.events(spark, plan, 1).select("sequence_num", "key").toArrow())
+    theirs = set(zip(events["sequence_num"], events["key"] + cdc.FIRST_ID))
+    ours = list(changes(feed).filter(pl.col("sequence_num") > 4000).select("sequence_num", KEY).iter_rows())
+    assert sum(pair in theirs for pair in ours) / len(ours) < 0.05  # the same key at the same point: rare
+
+
+# --- As a notebook: widgets, tier 3 -------------------------------------------------------------------
 
 
 class Widgets:
@@ -561,34 +611,29 @@ class Widgets:
         return self.values[name]
 
 
-@pytest.mark.spark
-def test_runs_as_a_notebook_with_widgets_and_another_seed_differs(spark, feed, tmp_path, monkeypatch, capsys):
-    """Every cell executed in one namespace as Databricks does, parameters from widgets, tier 3 by
-    default; a CSV feed that validates, and whose customers differ from seed 11's."""
+def test_runs_as_a_notebook_with_widgets(tmp_path, monkeypatch, capsys):
+    """Every cell executed in one namespace as Databricks does, parameters from widgets (created
+    with the command line's names and defaults), tier 3 by default. A dry run: the Spark path is
+    the one the tests above take."""
     monkeypatch.setenv("DATABRICKS_RUNTIME_VERSION", "16.4")
     widgets = Widgets({"rows": "300", "batches": "2", "seed": "8", "format": "csv", "no_scd2": "true",
-                       "malformed_rate": "0.05", "output": str(tmp_path / "nb")})
-    namespace = {"__name__": "__main__", "dbutils": type("DBUtils", (), {"widgets": widgets})(), "spark": spark}
+                       "malformed_rate": "0.05", "dry_run": "true", "output": str(tmp_path / "nb")})
+    namespace = {"__name__": "__main__", "dbutils": type("DBUtils", (), {"widgets": widgets})(), "spark": None}
     for number, cell in enumerate(notebook_cells()):
         exec(compile(cell, f"cell {number}", "exec"), namespace)
     summary = json.loads(capsys.readouterr().out)
-    assert summary["tier"] == 3 and summary["tables"]["initial"]["rows"] == 300
-    assert widgets.values["late_rate"] == "0.0" and widgets.values["dry_run"] == "false"  # defaults shown as widgets
-    assert not (tmp_path / "nb" / "expected_scd2").exists()
-    result = validator(tmp_path / "nb")
-    assert result.ok, str(result)
-    other = read_folder(spark, tmp_path / "nb", "initial", "csv").sort(KEY)
-    same_keys = feed.filter(pl.col("file") == 0).sort(KEY).head(300)
-    assert (other[KEY] == same_keys[KEY]).all()
-    for column in ("first_name", "email", "street_address", "signup_date", "lifetime_value"):
-        assert (other[column] != same_keys[column]).mean() > 0.9, column
+    assert summary["tier"] == 3 and summary["format"] == "csv" and summary["rows"]["initial"] == 300
+    assert summary["folders"] == ["initial", "batch_001", "batch_002", "expected_final"]  # no_scd2
+    assert widgets.values["late_rate"] == "0.0" and widgets.values["mode"] == "error"  # defaults shown as widgets
+    assert not (tmp_path / "nb").exists()
 
 
 @pytest.mark.slow
 @pytest.mark.spark
 def test_runs_end_to_end_as_a_script_on_local_spark(tmp_path):
     environment = {k: v for k, v in os.environ.items() if k not in ("SPARK_CONNECT_MODE_ENABLED", "SPARK_REMOTE")}
-    arguments = [sys.executable, str(SCRIPT), "--local", "--rows", "200", "--batches", "2", "--output", str(tmp_path / "out")]
+    arguments = [sys.executable, str(SCRIPT), "--local", "--rows", "200", "--batches", "2", "--format", "parquet",
+                 "--output", str(tmp_path / "out")]
     run = subprocess.run(arguments, capture_output=True, text=True, timeout=900, env=environment)
     assert run.returncode == 0, run.stderr[-3000:]
     assert json.loads(run.stdout)["tables"]["initial"]["rows"] == 200

@@ -23,7 +23,7 @@
 # MAGIC build the same data. Same `--seed` and options give the same rows whatever `--partitions`
 # MAGIC or cluster: every draw is a hash of the seed and a key, never a per-partition `rand()`.
 # MAGIC
-# MAGIC **In a notebook**: run all; set the `output` widget (e.g. `/Volumes/main/default/landing/cdc`)
+# MAGIC **In a notebook**: run all; set the `output` widget (e.g. `/Volumes/<catalog>/<schema>/<volume>/cdc`)
 # MAGIC and run again.
 # MAGIC
 # MAGIC **From a terminal** (never install pyspark and databricks-connect in one environment):
@@ -31,7 +31,7 @@
 # MAGIC     # Databricks Connect (serverless, or --profile NAME), landing in a Volume
 # MAGIC     uv run --python 3.12 --with "databricks-connect>=16.4,<17" --with dbldatagen==0.4.0.post1 \
 # MAGIC         --with jmespath --with pyparsing --with mimesis==22.2.0 \
-# MAGIC         scripts/generators/cdc.py --rows 1000000 --batches 10 --output /Volumes/main/default/landing/cdc
+# MAGIC         scripts/generators/cdc.py --rows 1000000 --batches 10 --output /Volumes/<catalog>/<schema>/<volume>/cdc
 # MAGIC     # local Spark
 # MAGIC     uv run --with "pyspark[connect]>=4.0,<4.1" --with dbldatagen==0.4.0.post1 --with jmespath \
 # MAGIC         --with pyparsing --with mimesis==22.2.0 \

@@ -199,14 +199,18 @@ def arrow_profile(directory: Path, tables: dict[str, int]) -> dict:
 
 class ConnectServer:
     """A Spark Connect server from the Spark environment's own pyspark jars, local[2], loopback only,
-    in its own process group (stopped by that group's id)."""
+    in its own process group (stopped by that group's id). A fresh one per upload run, with 4 GiB
+    of driver memory: with the default 1 GiB, the server's gRPC (Netty) direct memory ran out after
+    about 1.5 GB of 16 MiB Arrow messages, and the client then retried for minutes instead of
+    failing."""
 
-    def __init__(self, workdir: Path):
-        self.workdir, self.process, self.port = workdir, None, None
+    def __init__(self, workdir: Path, memory: str = "4g"):
+        self.workdir, self.memory, self.process, self.port = workdir, memory, None, None
 
     def start(self, timeout: float = 300) -> str:
         import socket
 
+        self.workdir.mkdir(parents=True, exist_ok=True)
         where = subprocess.run(["uv", "run", "--offline", *SPARK_WITH, "python", "-c",
                                 "import os, pyspark; print(os.path.dirname(pyspark.__file__))"],
                                capture_output=True, text=True, check=True, cwd=self.workdir)
@@ -219,7 +223,7 @@ class ConnectServer:
                 "spark.sql.session.timeZone": "UTC", "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
                 "spark.driver.extraJavaOptions": f"-Dderby.system.home={self.workdir / 'derby'}"}
         argv = [str(home / "bin" / "spark-submit"), "--class", "org.apache.spark.sql.connect.service.SparkConnectServer",
-                "--master", "local[2]"]
+                "--master", "local[2]", "--driver-memory", self.memory]
         for key, value in conf.items():
             argv += ["--conf", f"{key}={value}"]
         log_path = self.workdir / "connect-server.log"
@@ -561,13 +565,13 @@ def markdown(report: dict) -> str:
     return "\n".join(lines)
 
 
-def run_rounds(args: argparse.Namespace, sizes: list[int], workdir: Path, upload_url: str | None, runs: list[dict],
+def run_rounds(args: argparse.Namespace, sizes: list[int], workdir: Path, upload: bool, runs: list[dict],
                probes: list[dict]) -> None:
-    """Timed runs. Without upload_url: per round a bare Spark probe, then per industry and size
-    Tier 1 and Spark (alternating which goes first). With it: Tier 1 + the bridge only (a second
-    pass, so the Connect server's JVM is not even idle during the first)."""
+    """Timed runs. Without upload: per round a bare Spark probe, then per industry and size Tier 1
+    and Spark (alternating which goes first). With it: Tier 1 + the bridge only, each into a fresh
+    local Connect server (a second pass, so no server JVM is even idle during the first)."""
     for round_number in range(1, args.rounds + 1):
-        probe = {"ok": False} if upload_url else run_child(
+        probe = {"ok": False} if upload or args.upload_only else run_child(
             ["uv", "run", "--offline", *SPARK_WITH, "python", "-c", SPARK_PROBE], workdir, args.timeout)
         if probe["ok"]:
             probes.append({**probe.pop("summary"), **probe})
@@ -577,16 +581,24 @@ def run_rounds(args: argparse.Namespace, sizes: list[int], workdir: Path, upload
             for rows in [args.tiny, *sizes]:
                 # Alternate which side goes first, so neither always runs on a warmer machine.
                 order = ("tier1", "spark") if round_number % 2 else ("spark", "tier1")
-                if upload_url:
+                if args.upload_only:
+                    order = ("tier1",)
+                if upload:
                     order = ("upload",)
                 pair = {}
                 for side in order:
                     out = workdir / f"{side}_{industry}_{rows}_r{round_number}"
-                    extra = ()
                     if side == "upload":
-                        extra = ("--catalog", "spark_catalog", "--schema", f"bench_{industry}_{rows}_r{round_number}",
-                                 "--remote", upload_url, "--table-format", "parquet")
-                    run = run_child(command(side, industry, rows, out, extra), workdir, args.timeout)
+                        server = ConnectServer(workdir / f"server_{industry}_{rows}_r{round_number}")
+                        try:
+                            extra = ("--catalog", "spark_catalog", "--schema", "bench", "--remote", server.start(),
+                                     "--table-format", "parquet")
+                            run = run_child(command(side, industry, rows, out, extra), workdir, args.timeout)
+                        finally:
+                            server.stop()
+                            shutil.rmtree(server.workdir, ignore_errors=True)
+                    else:
+                        run = run_child(command(side, industry, rows, out), workdir, args.timeout)
                     run.update({"industry": industry, "rows": rows, "side": side, "round": round_number})
                     if run["ok"]:
                         summary = run.pop("summary")
@@ -642,6 +654,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--upload", action="store_true",
                         help="also time Tier 1 + the Unity Catalog bridge into a local Spark Connect server (loopback: "
                              "no network, so a lower bound for a workspace)")
+    parser.add_argument("--upload-only", action="store_true",
+                        help="only Tier 1 and the --upload runs (no Spark generator runs)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the JSON report here")
     parser.add_argument("--markdown", type=Path, metavar="FILE", help="also write the markdown tables here")
     args = parser.parse_args(argv)
@@ -662,7 +676,7 @@ def main(argv: list[str] | None = None) -> None:
         workdir = Path(scratch)
         print("resolving the local Spark environment (online, once) ...", file=sys.stderr)
         report["machine"] = environment_versions(workdir)
-        warm_up(args.industries, args.upload, workdir)
+        warm_up(args.industries, args.upload or args.upload_only, workdir)
 
         print("checking planned row counts on both sides (--dry-run) ...", file=sys.stderr)
         report["plans"] = {}
@@ -675,14 +689,10 @@ def main(argv: list[str] | None = None) -> None:
                     print(f"  warning: {industry} --rows {rows}: " + "; ".join(problems), file=sys.stderr)
 
         runs, probes = [], []
-        run_rounds(args, sizes, workdir, None, runs, probes)
-        if args.upload:
-            print("starting a local Spark Connect server for the upload runs ...", file=sys.stderr)
-            server = ConnectServer(workdir)
-            try:
-                run_rounds(args, sizes, workdir, server.start(), runs, probes)
-            finally:
-                server.stop()
+        run_rounds(args, sizes, workdir, False, runs, probes)
+        if args.upload or args.upload_only:
+            print("upload runs, each into a fresh local Spark Connect server ...", file=sys.stderr)
+            run_rounds(args, sizes, workdir, True, runs, probes)
 
     report["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
     report["uptime_after"] = load()

@@ -15,9 +15,9 @@
 # MAGIC | `DIR/_manifest.json` | arguments, folders, rows, change counts, the feed's Spark schema |
 # MAGIC
 # MAGIC Spark writes each folder as part files (`part-*.json`, plus `_SUCCESS`): Auto Loader reads
-# MAGIC them as files landing, one folder per delivery. Read the feed with the glob
-# MAGIC `{initial,batch_}*/part-*` (or point Auto Loader at DIR with `pathGlobFilter` = `part-*.json`
-# MAGIC and `recursiveFileLookup`), never at `expected_*`.
+# MAGIC them as files landing, one folder per delivery. Load the delivery folders only, with a path
+# MAGIC glob and a suffix filter (both recorded in the manifest's `feed`):
+# MAGIC `.option("pathGlobFilter", "*.json").load("DIR/{initial,batch_*}")`.
 # MAGIC
 # MAGIC Every column is Spark SQL (no UDF), so Tier 2 (Databricks Connect) and Tier 3 (a notebook)
 # MAGIC build the same data. Same `--seed` and options give the same rows whatever `--partitions`
@@ -507,15 +507,6 @@ def plan_feed(settings: Settings) -> Plan:
 # no value depends on partitions or row order (Spark's rand(seed) restarts per partition).
 
 
-def sql_number(value) -> str:
-    """A SQL literal for a Python number: doubles get the D suffix (a bare 1.5 is a DECIMAL)."""
-    if isinstance(value, (bool, np.bool_)):
-        return "true" if value else "false"
-    if isinstance(value, (int, np.integer)):
-        return f"{int(value)}L"
-    return f"{float(value)!r}D"
-
-
 POOL_SEPARATOR = "\x1f"  # ASCII unit separator: in no name, address or label
 
 
@@ -636,7 +627,9 @@ def first_values(seed: int, pools: dict, key: str) -> str:
 def update_draws(seed: int, pools: dict, sequence: str) -> str:
     """Everything an UPDATE with this sequence_num draws, as one struct: its kind, and for each
     field the shift to another value (1 .. n-1), the new style, the tier step."""
-    shift = lambda purpose, n: f"1 + {below(seed, purpose, n - 1, sequence)}"  # noqa: E731
+    def shift(purpose: str, n: int) -> str:
+        return f"1 + {below(seed, purpose, n - 1, sequence)}"
+
     draws = {
         "kind": weighted_index(uniform(seed, "update kind", sequence), list(UPDATE_KINDS.values())),
         "last": shift("new last name", len(pools["last_names"])),
@@ -655,7 +648,10 @@ def customer_state(pools: dict) -> dict[str, str]:
     draws of an update or null): running sums of the shifts, the latest style and address key,
     the tier folded through its steps with the reflection at Bronze and Platinum."""
     so_far = "OVER (PARTITION BY key ORDER BY sort_key ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
-    moved = lambda field, kind: f"sum(IF(d.kind = {kind}, d.{field}, 0)) {so_far}"  # noqa: E731
+
+    def moved(field: str, kind: int) -> str:
+        return f"sum(IF(d.kind = {kind}, d.{field}, 0)) {so_far}"
+
     tiers = len(LOYALTY_TIERS)
     return {
         "last": f"CAST((start.last + {moved('last', LAST_NAME)}) % {len(pools['last_names'])} AS INT)",
@@ -1443,6 +1439,9 @@ def generate(spark, args: argparse.Namespace) -> dict:
                       "duplicate": args.duplicate_rate, "malformed": args.malformed_rate},
             "counts": counts,
             "spark_schema": spark_schema(FEED_COLUMNS),
+            # What Auto Loader loads: the delivery folders (a path glob) and their part files.
+            "load_path": f"{args.output.rstrip('/')}/{{initial,batch_*}}",
+            "path_glob_filter": f"*.{args.format}",
         },
         "tables": tables,
         "seconds": seconds,

@@ -15,6 +15,7 @@ import ast
 import json
 import math
 import os
+import runpy
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -383,6 +384,18 @@ def test_merge_replay_in_sequence_order_matches_expected_final(feed_dir, feed, t
     assert final.schema == pl.Schema(tier1.STATE_SCHEMA)  # the Tier 1 types, read from Spark's parquet
     assert replayed.height > 3000
     assert_frame_equal(replayed, final)
+
+
+@pytest.mark.spark
+def test_the_guides_replay_check_passes_on_the_spark_feed(feed_dir, tmp_path, monkeypatch):
+    """references/cdc-patterns.md's Tier 1 replay block, run on this feed's folders of part files."""
+    guide = (SCRIPTS.parent / "references" / "cdc-patterns.md").read_text()
+    (block,) = [text.split("\n", 1)[1] for text in guide.split("```")[1::2] if text.split("\n", 1)[0].strip() == "python"]
+    monkeypatch.chdir(tmp_path)  # the block's own FEED (out/cdc) is not there, so it only defines
+    script = tmp_path / "guide_replay.py"
+    script.write_text(block)
+    namespace = runpy.run_path(str(script), run_name="guide")  # not __main__: its own FEED is not there
+    assert_frame_equal(namespace["replay"](feed_dir, tmp_path / "target"), expected(feed_dir))
 
 
 @pytest.mark.spark

@@ -664,3 +664,40 @@ def test_runs_end_to_end_as_a_script_on_local_spark(tmp_path):
     again = subprocess.run(arguments, check=False, capture_output=True, text=True, timeout=900, env=environment)
     assert again.returncode == 2 and "from an earlier run: pass --mode overwrite" in again.stderr
     assert "Traceback" not in again.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.spark
+@pytest.mark.connect
+@pytest.mark.databricks_connect
+def test_databricks_connect_16_4_client_generates_the_classic_feed(spark_modes, tmp_path):
+    """The Tier 2 path as a Databricks Connect user runs it (get_spark -> DatabricksSession.remote,
+    Python 3.12, the pyspark 3.5 fork, NumPy 1.26 planning the steps) against a local pyspark 4.0
+    Connect server: validator clean, and the very rows classic Spark writes."""
+    from spark_support import ConnectServer, ensure_venv, python312, unavailable
+
+    interpreter = python312()
+    if interpreter is None:
+        unavailable("no Python 3.12 interpreter for the databricks-connect client")
+    requirements = [line.strip() for line in (Path(__file__).parent / "dbconnect_client" / "requirements.txt")
+                    .read_text().splitlines() if line.strip() and not line.startswith("#")]  # fmt: skip
+    client = ensure_venv("dbconnect-16.4-mimesis", interpreter, [*requirements, "mimesis==22.2.0"])
+    args = ["--rows", "600", "--batches", "3", "--late-rate", "0.1", "--duplicate-rate", "0.05", "--malformed-rate", "0.03",
+            "--seed", "5"]
+    server = ConnectServer(tmp_path / "server", worker_python=sys.executable, name="cdc-dbconnect")
+    server.start()
+    try:
+        environment = {k: v for k, v in os.environ.items()
+                       if k not in ("SPARK_REMOTE", "PYTHONPATH", "SPARK_HOME", "SPARK_CONNECT_MODE_ENABLED")}
+        run = subprocess.run([str(client), str(SCRIPT), "--remote", server.url, "--output", str(tmp_path / "dbconnect"),
+                              *args], check=False, capture_output=True, text=True, timeout=900, env=environment)  # fmt: skip
+    finally:
+        server.stop()
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert validator(tmp_path / "dbconnect").ok, str(validator(tmp_path / "dbconnect"))
+    versions = manifest(tmp_path / "dbconnect")["versions"]
+    assert versions["databricks-connect"].startswith("16.4.") and versions["python"].startswith("3.12.")
+    run_generator(spark_modes.classic(), tmp_path / "classic", *args)
+    assert_frame_equal(read_feed(tmp_path / "dbconnect").sort("file", "sequence_num", KEY),
+                       read_feed(tmp_path / "classic").sort("file", "sequence_num", KEY))
+    assert_frame_equal(expected(tmp_path / "dbconnect"), expected(tmp_path / "classic"))

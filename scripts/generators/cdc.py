@@ -732,8 +732,8 @@ def conform(frame, columns: dict[str, str]):
 # events(): one row per change event and malformed row of the batches, from (step, event number)
 # alone: which key, which operation, its sequence_num and time, which folder it lands in (late),
 # whether it is delivered twice (duplicate) and what is broken in it (malformed).
-# walked_rows(): the events grouped by key, each key's customer state walked through them in
-# sequence order (the only shuffle). It runs once: its rows are staged as parquet in a hidden
+# walked_rows(): the events partitioned by key, each key's customer state carried through them in
+# sequence order by window functions (the only shuffle). It runs once: its rows are staged as parquet in a hidden
 # folder (DIR/_cdc_staging/, partitioned by destination), and each batch folder and expected table
 # is then a filtered read of the stage, rendered to strings. The stage is removed at the end.
 

@@ -448,9 +448,10 @@ def summarise(runs: list[dict], industries: list[str], sizes: list[int], tiny: i
                     cell[side] = None
                     continue
                 wall = median([r["wall_s"] for r in ok])
+                best = min(r["wall_s"] for r in ok)
                 total = ok[0]["total_rows"]
                 tables_s = median([r["tables_s"] for r in ok])
-                cell[side] = {"wall_s": wall, "rows": total, "rows_per_s": round(total / wall) if wall else None,
+                cell[side] = {"wall_s": wall, "best_wall_s": best, "rows": total, "rows_per_s": round(total / wall) if wall else None,
                               "tables_s": tables_s, "outside_tables_s": round(wall - tables_s, 3),
                               "tables": ok[0]["tables"], "rounds": len(ok),
                               "load_1min": [min(r["load_before"][0] for r in ok), max(r["load_after"][0] for r in ok)],

@@ -323,7 +323,7 @@ COLUMN_COMMENTS = {
     },
     'sensor_readings': {
         'device_id': 'The device (devices.device_id).',
-        'timestamp': ("Reading time, UTC: 2024-01-01 00:00 + the device's offset (uniform in [0, interval), whole "
+        'timestamp': ("Reading time, UTC: the window start (default 2024-01-01 00:00) + the device's offset (uniform in [0, interval), whole "
                       "seconds) + sample number x --interval-minutes. After the device's install_date."),
         'metric': ('What was measured; three per device, fixed by devices.device_type (see '
                    'value.distribution.parameters).'),

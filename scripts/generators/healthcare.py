@@ -1572,9 +1572,9 @@ LOCAL_SPARK_CONF = {
 }
 
 CONNECT_COMMAND = ('uv run --python 3.12 --with "databricks-connect>=16.4,<17" --with dbldatagen==0.4.0.post1 '
-                   '--with jmespath --with pyparsing {script}')
+                   '--with jmespath --with pyparsing --with mimesis==22.2.0 {script}')
 LOCAL_COMMAND = ('uv run --with "pyspark[connect]>=4.0,<4.1" --with dbldatagen==0.4.0.post1 '
-                 '--with jmespath --with pyparsing {script} --local')
+                 '--with jmespath --with pyparsing --with mimesis==22.2.0 {script} --local')
 
 
 def get_spark(local=False, remote=None, profile=None, app_name="databricks-data-gen"):

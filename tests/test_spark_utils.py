@@ -350,15 +350,32 @@ def test_generated_code_seeds_every_column_from_the_seed(spark, introspect):
 
     code, namespace, rows = build(7)
     assert namespace["SEED"] == 7
-    for column in ("order_id", "store_id", "customer_ref", "amount", "order_date", "is_online"):
+    # order_id's sampled values were all distinct: a key, emitted as a sequence (the same for every seed)
+    assert ".withColumn('order_id', 'bigint', expr='id + 0')" in code
+    for column in ("store_id", "customer_ref", "amount", "order_date", "is_online"):
         assert f"randomSeed=column_seed(SEED, '{column}')" in code
         assert namespace["column_seed"](7, column) == session.column_seed(7, column)
     assert build(7)[2] == rows
     other = build(8)[2]
     assert other != rows
-    # every column follows the seed, not just one (booleans were `id % 2 = 1` before)
-    for index in range(len(rows[0])):
+    # every random column follows the seed, not just one (booleans were `id % 2 = 1` before)
+    for index in range(1, len(rows[0])):
         assert [row[index] for row in other] != [row[index] for row in rows], f"column {index} ignores the seed"
+
+
+def test_generated_code_keeps_keys_unique_and_decimals_in_cents(spark, introspect):
+    """A random draw over a key's sampled range repeats keys; a decimal with dbldatagen's default
+    step of 1 ends every value in the same cents. The emitted code avoids both."""
+    code = introspect.generator_code(spark, orders_frame(spark), name="orders", rows=1000, partitions=2,
+                                     seed=3, from_data=True)
+    assert "random=True)" not in code.split(".withColumn")[0]  # no generator-level random=True
+    namespace = {"spark": spark}
+    exec(compile(code, "generated.py", "exec"), namespace)
+    frame = namespace["generation_spec"].build()
+    stats = frame.selectExpr("count(distinct order_id) keys", "min(order_id) low",
+                             "count(distinct amount * 100 % 100) cents").first()
+    assert stats.keys == 1000 and stats.low == 0  # 1,000 rows from a 200-row sample: still unique
+    assert stats.cents > 50  # cents vary (all equal with step 1)
 
 
 def test_introspect_cli_on_a_local_table(spark, introspect, capsys):

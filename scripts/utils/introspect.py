@@ -196,10 +196,17 @@ def summary_rows(spark, df):
         return [row.asDict() for row in _analyzer(spark, df).summarizeToDF().collect()]
 
 
-def _connect_safe(code, name, rows, partitions, seed, date_ranges):
-    """Rewrite DataAnalyzer's stub code to this project's rules (see the module docstring)."""
+def _connect_safe(code, name, rows, partitions, seed, date_ranges, keys=None):
+    """Rewrite DataAnalyzer's stub code to this project's rules (see the module docstring).
+
+    ``keys`` maps integer key columns (all values distinct in the sampled data) to their minimum.
+    """
+    keys = keys or {}
+    # No generator-level random=True: every generated column sets its own, and a column added by
+    # hand (e.g. baseColumnType="values" mapping one drawn index onto linked columns) must not
+    # become random behind its author's back.
     header = (f"    dg.DataGenerator(sparkSession=spark, name={name!r}, rows={rows}, partitions={partitions},\n"
-              "                     randomSeed=SEED, randomSeedMethod='hash_fieldname', random=True)")
+              "                     randomSeed=SEED, randomSeedMethod='hash_fieldname')")
     code = re.sub(r"    dg\.DataGenerator\(sparkSession=spark,.*?\n\s*\)", header, code, count=1, flags=re.S)
 
     def string_column(match):
@@ -214,6 +221,23 @@ def _connect_safe(code, name, rows, partitions, seed, date_ranges):
         return f".withColumn('{column}', 'date', begin='{begin}', end='{end}', interval='1 day'"
 
     code = re.sub(r"\.withColumn\('([^']+)', 'date', expr='current_date\(\)'", date_column, code)
+
+    def key_column(match):
+        # A column whose sampled values were all distinct integers is a key: a random draw over
+        # its range repeats values as soon as rows approach the range, so it becomes a sequence.
+        column, column_type = match.group(1), match.group(2)
+        return f".withColumn('{column}', '{column_type}', expr='id + {keys[column]}')"
+
+    for column in keys:
+        code = re.sub(rf"\.withColumn\('({re.escape(column)})', '([a-z]+)', .*\)", key_column, code, count=1)
+
+    def decimal_column(match):
+        # dbldatagen's step defaults to 1: decimal(p, s) columns step by one unit of their scale.
+        column, precision, scale = match.group(1), match.group(2), int(match.group(3))
+        step = f"{10 ** -scale:.{scale}f}" if scale else "1"
+        return f".withColumn('{column}', 'decimal({precision},{scale})', step={step}, "
+
+    code = re.sub(r"\.withColumn\('([^']+)', 'decimal\((\d+),\s*(\d+)\)', (?!expr=)", decimal_column, code)
     return _seeded_per_column(code, seed)
 
 
@@ -242,16 +266,32 @@ def _seeded_per_column(code, seed):
     return code.replace("import pyspark.sql.types\n", "import pyspark.sql.types\n" + SEED_PREAMBLE.format(seed=seed), 1)
 
 
+def _integer_keys(df):
+    """Integer columns whose sampled values are all present and distinct, with their minimum."""
+    from pyspark.sql import functions as F
+
+    integral = [f.name for f in df.schema.fields if f.dataType.simpleString() in ("tinyint", "smallint", "int", "bigint")]
+    if not integral:
+        return {}
+    row = df.select(F.count(F.lit(1)).alias("|rows"),
+                    *[F.count_distinct(c).alias(f"{c}|distinct") for c in integral],
+                    *[F.count(c).alias(f"{c}|present") for c in integral],
+                    *[F.min(c).alias(f"{c}|min") for c in integral]).first().asDict()
+    return {c: row[f"{c}|min"] for c in integral
+            if row["|rows"] > 1 and row[f"{c}|distinct"] == row[f"{c}|present"] == row["|rows"]}
+
+
 def generator_code(spark, df, name="synthetic", rows=100_000, partitions=4, seed=42, from_data=False):
     """Python source defining ``generation_spec`` (a dbldatagen DataGenerator) shaped like ``df``."""
     from dbldatagen import DataAnalyzer
 
-    date_ranges = {}
+    date_ranges, keys = {}, {}
     with ansi_disabled(spark), contextlib.redirect_stdout(sys.stderr):
         if from_data:
             analyzer = _analyzer(spark, df)
             code = analyzer.scriptDataGeneratorFromData(suppressOutput=True, name=name)
             summary = analyzer._dataSummary or {}
+            keys.update(_integer_keys(df))
             for field in df.schema.fields:
                 if field.dataType.simpleString() == "date":
                     low, high = summary.get("min", {}).get(field.name), summary.get("max", {}).get(field.name)
@@ -259,7 +299,7 @@ def generator_code(spark, df, name="synthetic", rows=100_000, partitions=4, seed
                         date_ranges[field.name] = (low, high)
         else:
             code = DataAnalyzer.scriptDataGeneratorFromSchema(df.schema, suppressOutput=True, name=name)
-    return _connect_safe(code, name, rows, partitions, seed, date_ranges)
+    return _connect_safe(code, name, rows, partitions, seed, date_ranges, keys)
 
 
 def parse_table_name(text):

@@ -273,15 +273,20 @@ def cpu_ticks() -> list[int] | None:
         return None
 
 
-def cpu_shares(before: list[int] | None, after: list[int] | None) -> dict | None:
+def cpu_shares(before: list[int] | None, after: list[int] | None, own_s: float | None = None) -> dict | None:
     """How the machine's CPU time was spent during a run: this benchmark's children run at nice 0
-    ('user'), other people's niced work shows up as 'nice'."""
+    ('user'), other people's niced work shows up as 'nice'; 'others' is every busy tick that was
+    not the run's own (niced or not)."""
     if not before or not after:
         return None
     delta = [b - a for a, b in zip(before, after)]
     total = sum(delta) or 1
-    return {"user": round(delta[0] / total, 3), "nice": round(delta[1] / total, 3),
-            "system": round(delta[2] / total, 3), "idle": round((delta[3] + delta[4]) / total, 3)}
+    shares = {"user": round(delta[0] / total, 3), "nice": round(delta[1] / total, 3),
+              "system": round(delta[2] / total, 3), "idle": round((delta[3] + delta[4]) / total, 3)}
+    if own_s is not None:
+        busy = total - delta[3] - delta[4]
+        shares["others"] = round(max(0.0, busy - own_s * CLOCK_TICKS) / total, 3)
+    return shares
 
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -343,7 +348,7 @@ def run_child(argv: list[str], cwd: Path, timeout: float, interval: float = 0.2)
     sampler.sample()
     result = {"ok": child.returncode == 0, "wall_s": round(wall, 3), "cpu_s": sampler.cpu_s(),
               "peak_rss_mib": round(sampler.peak_rss / 2**20), "load_before": before, "load_after": load(),
-              "cpu": cpu_shares(ticks, cpu_ticks())}
+              "cpu": cpu_shares(ticks, cpu_ticks(), sampler.cpu_s())}
     if child.returncode != 0:
         result["error"] = f"exit {child.returncode}: " + stderr[-1500:]
         return result
@@ -438,9 +443,21 @@ def median(values: list[float]) -> float | None:
     return round(statistics.median(values), 3) if values else None
 
 
-def summarise(runs: list[dict], industries: list[str], sizes: list[int], tiny: int) -> dict:
+def others_of(run: dict, cpus: int) -> float | None:
+    """Share of the machine's CPU time that other work took during a run (reports written before
+    'others' was recorded: busy share minus the run's own CPU over cpus x wall)."""
+    shares = run.get("cpu") or {}
+    if shares.get("others") is not None:
+        return shares["others"]
+    if "idle" not in shares or run.get("cpu_s") is None:
+        return None
+    return round(max(0.0, 1 - shares["idle"] - run["cpu_s"] / (cpus * run["wall_s"])), 3)
+
+
+def summarise(runs: list[dict], industries: list[str], sizes: list[int], tiny: int, cpus: int | None = None) -> dict:
     """Per (industry, size, side): the best wall time over the rounds (and the median), the median
     CPU seconds; rates, ratios, fixed and marginal costs from those."""
+    cpus = cpus or os.cpu_count() or 1
     results = {}
     for industry in industries:
         by_size = {}
@@ -462,6 +479,7 @@ def summarise(runs: list[dict], industries: list[str], sizes: list[int], tiny: i
                               "tables": ok[0]["tables"], "rounds": len(ok),
                               "load_1min": [min(r["load_before"][0] for r in ok), max(r["load_after"][0] for r in ok)],
                               "niced_cpu_share": max((r["cpu"] or {}).get("nice", 0) for r in ok),
+                              "others_cpu_share": max((others_of(r, cpus) for r in ok), default=None),
                               "cpu_s": median([r["cpu_s"] for r in ok if "cpu_s" in r]),
                               "peak_rss_mib": max((r.get("peak_rss_mib", 0) for r in ok), default=None)}
                 for key in ("arrow_bytes", "messages"):
@@ -513,12 +531,17 @@ def human(rows: int) -> str:
 
 def markdown(report: dict) -> str:
     lines = [("| industry | main rows | rows written (all tables) | Tier 1 wall | CPU | rows/s | Spark local[2] wall "
-              "| CPU | rows/s | Spark / Tier 1 wall | CPU | load during the Spark run (niced others' CPU share) |"),
+              "| CPU | rows/s | Spark / Tier 1 wall | CPU | 1-min load during the Spark runs (others' CPU share) |"),
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
 
     rounds = report.get("rounds", 1)
     lines.insert(0, (f"Wall times are the best of {rounds} rounds, CPU seconds the median; " if rounds > 1 else
                      "One round; ") + "CPU counts every process of the run (uv, Python, JVM, workers).\n")
+
+    def others_share(side):
+        if side.get("others_cpu_share") is not None:
+            return f"{side['others_cpu_share']:.0%}"
+        return f"≥{side['niced_cpu_share']:.0%} niced"
 
     def side_cells(side):
         if not side:
@@ -536,7 +559,7 @@ def markdown(report: dict) -> str:
                          + side_cells(s)
                          + (f"**{cell['spark_over_tier1']}×** | " if "spark_over_tier1" in cell else "– | ")
                          + (f"{cell['spark_over_tier1_cpu']}× | " if "spark_over_tier1_cpu" in cell else "– | ")
-                         + (f"{s['load_1min'][0]}→{s['load_1min'][1]} ({s['niced_cpu_share']:.0%}) |" if s else "– |"))
+                         + (f"{s['load_1min'][0]}→{s['load_1min'][1]} ({others_share(s)}) |" if s else "– |"))
     lines += ["", (f"| industry | fixed cost (--rows {report['tiny_rows']}), wall: Tier 1 | Spark | Spark CPU | "
                    "Spark outside tables (JVM, session, plan) | per 1M rows written, wall: Tier 1 | Spark | CPU: Tier 1 | "
                    "Spark | Spark overtakes at (wall) |"),
@@ -627,7 +650,7 @@ def run_rounds(args: argparse.Namespace, sizes: list[int], workdir: Path, upload
                         print(f"round {round_number}: {industry:13} {side:6} --rows {rows:>9,}: "
                               f"{run['total_rows']:>11,} rows in {run['wall_s']:7.1f} s, CPU {run['cpu_s']:6.1f} s "
                               f"(load {run['load_before'][0]} -> {run['load_after'][0]}, "
-                              f"niced others {(run['cpu'] or {}).get('nice', 0):.0%} of CPU)", file=sys.stderr)
+                              f"others {(run['cpu'] or {}).get('others', 0):.0%} of CPU)", file=sys.stderr)
                     else:
                         print(f"round {round_number}: {industry} {side} --rows {rows:,} FAILED: "
                               f"{run['error'][-600:]}", file=sys.stderr)
@@ -682,7 +705,8 @@ def main(argv: list[str] | None = None) -> None:
         except (OSError, json.JSONDecodeError) as error:
             parser.error(f"--from-json: {error}")
         industries = list(dict.fromkeys(run["industry"] for run in report["runs"]))
-        report["results"] = summarise(report["runs"], industries, report["sizes"], report["tiny_rows"])
+        report["results"] = summarise(report["runs"], industries, report["sizes"], report["tiny_rows"],
+                                      report.get("machine", {}).get("cpus"))
         probes = report.get("spark_probe", {}).get("runs", [])
         if probes:
             report["spark_probe"] = {**{key: min(p[key] for p in probes) for key in PROBE_KEYS}, "runs": probes}

@@ -203,9 +203,9 @@ def arrow_profile(directory: Path, tables: dict[str, int]) -> dict:
 class ConnectServer:
     """A Spark Connect server from the Spark environment's own pyspark jars, local[2], loopback only,
     in its own process group (stopped by that group's id). A fresh one per upload run, with 4 GiB
-    of driver memory: with the default 1 GiB, the server's gRPC (Netty) direct memory ran out after
-    about 1.5 GB of 16 MiB Arrow messages, and the client then retried for minutes instead of
-    failing."""
+    of driver memory: one server with the default 1 GiB, reused across uploads, hit its 1 GiB
+    gRPC (Netty) direct-memory cap after roughly 1 GB of 16 MiB Arrow messages, and the client
+    then retried for minutes instead of failing."""
 
     def __init__(self, workdir: Path, memory: str = "4g"):
         self.workdir, self.memory, self.process, self.port = workdir, memory, None, None

@@ -1187,8 +1187,15 @@ def conform(frame, table: str):
 SYNTHETIC_PROPERTY = "synthetic"
 
 
-def quoted(*names: str) -> str:
-    return ".".join("`" + name.replace("`", "``") + "`" for name in names)
+def quote_identifier(name, kind="name"):
+    """The name as one backtick-quoted SQL identifier (after check_identifier)."""
+    return f"`{check_identifier(name, kind)}`"
+
+
+def qualified_name(*parts):
+    """`catalog`.`schema`[.`object`] from checked parts."""
+    kinds = ("catalog", "schema", "object")
+    return ".".join(quote_identifier(part, kind) for part, kind in zip(parts, kinds))
 
 
 MAX_NAME_LENGTH = 255
@@ -1226,11 +1233,11 @@ def table_properties(spark, full_name):
 def plan_catalog_writes(spark, catalog: str, schema: str, tables, mode: str) -> list[str]:
     """Problems that stop a Unity Catalog run before anything is written (empty: go ahead)."""
     if not catalog_exists(spark, catalog):
-        return [f"catalog {catalog!r} does not exist: create it (CREATE CATALOG {quoted(catalog)}) or pass another --catalog"]
-    spark.sql(f"CREATE SCHEMA IF NOT EXISTS {quoted(catalog, schema)}")
+        return [f"catalog {catalog!r} does not exist: create it (CREATE CATALOG {qualified_name(catalog)}) or pass another --catalog"]
+    spark.sql(f"CREATE SCHEMA IF NOT EXISTS {qualified_name(catalog, schema)}")
     problems = []
     for table in tables:
-        name = quoted(catalog, schema, table)
+        name = qualified_name(catalog, schema, table)
         if not spark.catalog.tableExists(name):
             continue
         if mode != "overwrite":
@@ -1246,7 +1253,7 @@ def write_catalog_table(spark, frame, catalog: str, schema: str, table: str, fmt
     and the contract's comments; return its row count."""
     from pyspark.sql import functions as F
 
-    name = quoted(catalog, schema, table)
+    name = qualified_name(catalog, schema, table)
     comments = COLUMN_COMMENTS[table]
     commented = frame.select(*(F.col(c).alias(c, metadata={"comment": comments[c]}) if c in comments else F.col(c)
                                for c in frame.columns))
@@ -1625,10 +1632,11 @@ def parse_arguments(parser: argparse.ArgumentParser, argv: list[str] | None) -> 
     if args.catalog and args.output:
         parser.error("pass either --catalog C --schema S (Unity Catalog) or --output DIR (a folder), not both")
     for kind in ("catalog", "schema"):
-        try:
-            check_identifier(getattr(args, kind), kind) if getattr(args, kind) else None
-        except ValueError as error:  # refused before any session starts, never sent as SQL
-            parser.error(str(error))
+        if getattr(args, kind):
+            try:
+                check_identifier(getattr(args, kind), kind)
+            except ValueError as error:  # refused before any session starts, never sent as SQL
+                parser.error(str(error))
     if not args.catalog and not args.output and not args.dry_run:
         parser.error("pass --catalog C --schema S to write Unity Catalog tables, or --output DIR for a folder")
     if args.profile and (args.local or args.remote):
@@ -1729,7 +1737,7 @@ def run_stream(spark, plan: Plan, args: argparse.Namespace, directory: Path | No
         query = start_sensor_stream(spark, plan, args.rows_per_second, args.trigger_seconds, checkpoint,
                                     path=str(path), partitions=args.partitions, fmt=args.format)
     else:
-        table = quoted(args.catalog, args.schema, STREAM_TABLE)
+        table = qualified_name(args.catalog, args.schema, STREAM_TABLE)
         # plan_catalog_writes allowed only our own earlier stream table here (--mode overwrite).
         spark.sql(f"DROP TABLE IF EXISTS {table}")
         query = start_sensor_stream(spark, plan, args.rows_per_second, args.trigger_seconds, args.checkpoint,
